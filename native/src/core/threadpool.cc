@@ -1,0 +1,85 @@
+#include "threadpool.h"
+
+#include <algorithm>
+
+namespace netlite {
+
+int hardware_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : int(n);
+}
+
+ThreadPool::ThreadPool(int threads) : threads_(std::max(1, threads)) {
+  for (int i = 1; i < threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    stop_ = true;
+  }
+  cv_start_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::worker_loop(int) {
+  uint64_t seen = 0;
+  for (;;) {
+    const RangeFn* job;
+    int64_t n, chunk;
+    {
+      std::unique_lock<std::mutex> lk(m_);
+      cv_start_.wait(lk, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+      n = job_n_;
+      chunk = job_chunk_;
+    }
+    for (;;) {
+      int64_t b = next_.fetch_add(chunk);
+      if (b >= n) break;
+      (*job)(b, std::min(n, b + chunk));
+    }
+    {
+      std::lock_guard<std::mutex> lk(m_);
+      if (--pending_ == 0) cv_done_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  int64_t max_chunks = (n + grain - 1) / grain;
+  if (threads_ == 1 || max_chunks < 2 || !busy_.try_lock()) {
+    fn(0, n);
+    return;
+  }
+  // Several chunks per thread so uneven chunks balance out.
+  int64_t chunks = std::min<int64_t>(max_chunks, int64_t(threads_) * 4);
+  int64_t chunk = (n + chunks - 1) / chunks;
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    job_ = &fn;
+    job_n_ = n;
+    job_chunk_ = chunk;
+    next_.store(0);
+    pending_ = int(workers_.size());
+    ++generation_;
+  }
+  cv_start_.notify_all();
+  for (;;) {
+    int64_t b = next_.fetch_add(chunk);
+    if (b >= n) break;
+    fn(b, std::min(n, b + chunk));
+  }
+  {
+    std::unique_lock<std::mutex> lk(m_);
+    cv_done_.wait(lk, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+  busy_.unlock();
+}
+
+}  // namespace netlite

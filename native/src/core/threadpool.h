@@ -1,0 +1,69 @@
+// Intra-op thread pool. One pool per model (its `threads` option); the calling
+// thread always takes part, so threads=1 spawns nothing. A pool serves one
+// parallel_for at a time: when a second concurrent run finds it busy, that run
+// executes its loop inline on its own thread instead of waiting. Concurrent
+// predictions therefore never deadlock and never oversubscribe beyond
+// (runs in flight + threads - 1) threads.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <type_traits>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace netlite {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+
+  // Calls fn(begin, end) over disjoint chunks covering [0, n). fn must not throw
+  // (kernels report nothing at run time; validation happens at plan time).
+  // `grain` is the smallest chunk worth handing to another thread. The callable
+  // is passed by reference, never copied, so a parallel_for allocates nothing.
+  template <typename F>
+  void parallel_for(int64_t n, F&& fn, int64_t grain = 1) {
+    using Fn = typename std::remove_reference<F>::type;
+    RangeFn ref{const_cast<void*>(static_cast<const void*>(&fn)),
+                [](void* obj, int64_t b, int64_t e) { (*static_cast<Fn*>(obj))(b, e); }};
+    run_range(n, ref, grain);
+  }
+
+  // Number of threads that a parallel_for started now would use at most.
+  int concurrency() const { return threads_; }
+
+ private:
+  // A non-owning callable reference: what parallel_for hands to the workers.
+  struct RangeFn {
+    void* obj;
+    void (*call)(void*, int64_t, int64_t);
+    void operator()(int64_t b, int64_t e) const { call(obj, b, e); }
+  };
+  void run_range(int64_t n, const RangeFn& fn, int64_t grain);
+  void worker_loop(int index);
+
+  int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex busy_;  // held by the run that owns the pool for one parallel_for
+  std::mutex m_;
+  std::condition_variable cv_start_, cv_done_;
+  const RangeFn* job_ = nullptr;
+  int64_t job_n_ = 0, job_chunk_ = 0;
+  std::atomic<int64_t> next_{0};
+  int pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+};
+
+// Number of hardware threads, at least 1.
+int hardware_threads();
+
+}  // namespace netlite

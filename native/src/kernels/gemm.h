@@ -1,0 +1,48 @@
+// Single-precision GEMM behind one interface.
+//
+//   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C      (row-major)
+//
+// Backends:
+//   Reference - plain triple loop, the test oracle (kernels/gemm_ref.cc).
+//   Netlite   - netlite's own packed, cache-blocked kernel with micro-kernels
+//               chosen at run time: AVX-512, AVX2+FMA, NEON, or portable C++.
+//   OpenBLAS  - cblas_sgemm; only available when compiled with NETLITE_USE_OPENBLAS.
+// `Auto` picks OpenBLAS when compiled in, else Netlite.
+#pragma once
+
+#include <cstdint>
+
+namespace netlite {
+class ThreadPool;
+namespace kernels {
+
+enum class GemmBackend { Auto = 0, Reference = 1, Netlite = 2, OpenBLAS = 3 };
+
+struct GemmArgs {
+  bool trans_a = false, trans_b = false;
+  int64_t M = 0, N = 0, K = 0;
+  float alpha = 1.0f;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  const float* B = nullptr;
+  int64_t ldb = 0;
+  float beta = 0.0f;
+  float* C = nullptr;
+  int64_t ldc = 0;
+};
+
+// Runs one GEMM, splitting the work over `pool` when it is non-null and the
+// problem is large enough. Never throws; arguments are validated by callers.
+void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend = GemmBackend::Auto);
+
+// The scalar oracle (single-threaded).
+void sgemm_reference(const GemmArgs& args);
+
+// True when this binary was compiled with OpenBLAS.
+bool openblas_available();
+
+// Name of the micro-kernel the Netlite backend uses on this CPU ("avx512", "avx2", "neon", "generic").
+const char* gemm_kernel_name();
+
+}  // namespace kernels
+}  // namespace netlite

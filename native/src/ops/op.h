@@ -1,0 +1,104 @@
+// The operator interface. One op = one file in ops/ that defines an OpDef named
+// kOp_<OpType> and is listed once in ops/op_list.h: that list is the registry,
+// the op count, and the source of docs/ops.md.
+//
+// Life of an op:
+//   create() - at model load, once per node: read and validate attributes, and
+//              prepack constant inputs (weights) if useful. The kernel object is
+//              then immutable and shared by every concurrent run.
+//   infer()  - at plan time (each time input shapes change): from input dtypes,
+//              shapes and any values known at plan time, set output dtypes and
+//              shapes and request scratch memory. All validation of shapes and
+//              types happens here; throw netlite::Error naming the node.
+//   run()    - at run time: compute. Outputs are preallocated; scratch is ready.
+//              Must not allocate, throw, or touch anything but its arguments.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../core/error.h"
+#include "../core/tensor.h"
+#include "../core/threadpool.h"
+#include "../graph/graph.h"
+#include "../kernels/gemm.h"
+
+namespace netlite {
+
+// What the planner knows about one tensor before running.
+struct TensorMeta {
+  bool present = false;         // false for an omitted optional input/output
+  DType dtype = DType::Undefined;
+  Shape shape;
+  const Tensor* value = nullptr;  // contents when known at plan time (constants, folded shape math)
+};
+
+struct InferContext {
+  const Node& node;
+  std::vector<TensorMeta> inputs;
+  std::vector<TensorMeta> outputs;  // `present` is preset; infer() fills dtype and shape of each present one
+  size_t scratch_bytes = 0;         // set by infer(): workspace run() needs
+  int threads = 1;                  // size of the pool run() will get
+
+  explicit InferContext(const Node& n) : node(n) {}
+
+  size_t num_inputs() const { return inputs.size(); }
+  bool has_input(size_t i) const { return i < inputs.size() && inputs[i].present; }
+  bool has_output(size_t i) const { return i < outputs.size() && outputs[i].present; }
+  // The i-th input, which must be present (throws naming the node otherwise).
+  const TensorMeta& input(size_t i) const;
+  // The i-th input's value; throws Unsupported naming the node when it is not known at plan time.
+  const Tensor& input_value(size_t i, const char* what) const;
+  void set_output(size_t i, DType dtype, Shape shape);
+  // Throws TypeMismatch naming the node unless input i has one of the given types.
+  void expect_dtype(size_t i, std::initializer_list<DType> allowed) const;
+};
+
+struct RunContext {
+  const Node& node;
+  std::vector<const Tensor*> inputs;  // null for omitted optional inputs
+  std::vector<Tensor*> outputs;       // null for omitted optional outputs
+  void* scratch = nullptr;
+  size_t scratch_bytes = 0;
+  ThreadPool* pool = nullptr;
+  kernels::GemmBackend gemm = kernels::GemmBackend::Auto;
+
+  explicit RunContext(const Node& n) : node(n) {}
+  const Tensor& in(size_t i) const { return *inputs[i]; }
+  Tensor& out(size_t i) const { return *outputs[i]; }
+};
+
+class OpKernel {
+ public:
+  virtual ~OpKernel() = default;
+  virtual void infer(InferContext& ctx) const = 0;
+  virtual void run(RunContext& ctx) const = 0;
+  // True when output 0 is just input 0's bytes under another shape (Reshape,
+  // Flatten, Squeeze, Identity...). The planner gives the output no storage and
+  // run() is not called.
+  virtual bool aliases_input() const { return false; }
+  // True when the planner may evaluate the node at plan time once all of its
+  // inputs are known there (pure functions of their inputs: almost every op).
+  virtual bool foldable() const { return true; }
+};
+
+struct OpDef {
+  const char* op_type;
+  const char* domain;   // "" = ai.onnx
+  int since_version;    // oldest opset of the domain supported
+  int max_version;      // newest opset of the domain supported (inclusive)
+  const char* notes;    // one line for docs/ops.md
+  std::unique_ptr<OpKernel> (*create)(const Node& node, const Graph& graph);
+};
+
+// Finds the OpDef for a node's (domain, op_type); null when netlite lacks the op.
+const OpDef* find_op(const std::string& domain, const std::string& op_type);
+// Every registered op, in registry order.
+const std::vector<const OpDef*>& all_ops();
+
+// Value of input i of a node when it is a constant of the graph at load time, else null.
+// Lets create() prepack weights.
+const Tensor* constant_input(const Node& node, const Graph& graph, size_t i);
+
+}  // namespace netlite

@@ -1,0 +1,30 @@
+// Graph passes: small named rewrites run in order at load, each leaving a valid,
+// topologically sorted graph (checked after each pass in debug builds of the
+// tests). Each returns how many rewrites it made.
+#pragma once
+
+#include <vector>
+#include <memory>
+
+#include "../graph/graph.h"
+#include "../ops/op.h"
+
+namespace netlite {
+
+class ThreadPool;
+
+namespace passes {
+
+// Nodes whose inputs are all constants are evaluated once and become constants
+// (Constant nodes, weight DequantizeLinear, shape math on initializers, ...).
+int fold_constants(Graph& g, ThreadPool& pool);
+
+// Identity and inference-mode Dropout forward their input: consumers read the
+// input directly. Kept only where the output is a graph output.
+int eliminate_identity(Graph& g);
+
+// Runs every pass the `optimize` option enables, in order.
+void optimize(Graph& g, ThreadPool& pool, bool enabled);
+
+}  // namespace passes
+}  // namespace netlite

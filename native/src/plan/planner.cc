@@ -1,0 +1,234 @@
+#include "planner.h"
+
+#include <algorithm>
+
+#include "../runtime/model.h"
+
+namespace netlite {
+namespace planner_detail {
+
+constexpr size_t kArenaAlign = 64;
+// Nodes whose inputs are all known at plan time are evaluated there when their
+// outputs are at most this many elements (shape math); bigger ones stay run-time
+// steps so a plan never holds large copies of activations.
+constexpr int64_t kFoldLimit = 1 << 16;
+
+size_t align_up(size_t n) { return (n + kArenaAlign - 1) / kArenaAlign * kArenaAlign; }
+
+struct Interval {
+  size_t first, last;  // steps during which the buffer must stay intact (inclusive)
+  size_t bytes;
+  size_t offset = 0;
+  int owner;           // value index, or -(step+1) for a step's scratch
+};
+
+// Greedy by size (largest first), each buffer at the lowest offset not in use by
+// any already-placed buffer whose lifetime overlaps - the "greedy by size"
+// strategy of TFLite's arena planner.
+size_t place(std::vector<Interval>& bufs) {
+  std::vector<size_t> order(bufs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (bufs[a].bytes != bufs[b].bytes) return bufs[a].bytes > bufs[b].bytes;
+    return bufs[a].first < bufs[b].first;
+  });
+  std::vector<size_t> placed;
+  size_t total = 0;
+  std::vector<std::pair<size_t, size_t>> busy;
+  for (size_t idx : order) {
+    Interval& b = bufs[idx];
+    busy.clear();
+    for (size_t p : placed) {
+      const Interval& o = bufs[p];
+      if (o.first <= b.last && b.first <= o.last) busy.emplace_back(o.offset, o.offset + o.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    size_t off = 0;
+    for (auto& r : busy) {
+      if (off + b.bytes <= r.first) break;
+      off = std::max(off, align_up(r.second));
+    }
+    b.offset = off;
+    total = std::max(total, off + b.bytes);
+    placed.push_back(idx);
+  }
+  return align_up(total);
+}
+
+}  // namespace planner_detail
+
+std::vector<Tensor> evaluate_node(const Node& node, const OpKernel& kernel, const InferContext& ctx,
+                                  const std::vector<const Tensor*>& inputs, ThreadPool& pool,
+                                  kernels::GemmBackend gemm) {
+  RunContext rc(node);
+  rc.inputs = inputs;
+  std::vector<Tensor> outs(node.outputs.size());
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
+    if (node.outputs[o] < 0 || !ctx.has_output(o)) continue;
+    outs[o] = Tensor::allocate(ctx.outputs[o].dtype, ctx.outputs[o].shape);
+  }
+  for (size_t o = 0; o < node.outputs.size(); ++o) rc.outputs.push_back(outs[o].data ? &outs[o] : nullptr);
+  std::shared_ptr<void> scratch;
+  if (ctx.scratch_bytes) scratch = aligned_buffer(ctx.scratch_bytes);
+  rc.scratch = scratch.get();
+  rc.scratch_bytes = ctx.scratch_bytes;
+  rc.pool = &pool;
+  rc.gemm = gemm;
+  kernel.run(rc);
+  return outs;
+}
+
+Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
+  using namespace planner_detail;
+  const Graph& g = model.graph();
+  Plan plan;
+  plan.slots.resize(g.values.size());
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const Value& val = g.values[v];
+    if (val.is_constant) {
+      Plan::Slot& s = plan.slots[v];
+      s.storage = Plan::Storage::Constant;
+      s.dtype = val.data.dtype;
+      s.shape = val.data.shape;
+    }
+  }
+  for (size_t i = 0; i < model.inputs().size(); ++i) {
+    Plan::Slot& s = plan.slots[size_t(model.inputs()[i].value)];
+    s.storage = Plan::Storage::Input;
+    s.input_index = int(i);
+    s.dtype = inputs[i].dtype;
+    s.shape = inputs[i].shape;
+    plan.input_shapes.push_back(inputs[i].shape);
+  }
+  auto known_value = [&](int v) -> const Tensor* {
+    const Plan::Slot& s = plan.slots[size_t(v)];
+    if (s.storage == Plan::Storage::Constant) return &g.values[size_t(v)].data;
+    if (s.storage == Plan::Storage::Folded) return &s.folded;
+    return nullptr;
+  };
+
+  std::vector<size_t> scratch_of_step;
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const Node& node = g.nodes[n];
+    const OpKernel& k = model.kernel(n);
+    InferContext ic(node);
+    ic.threads = model.pool().threads();
+    bool all_known = true;
+    for (int in : node.inputs) {
+      TensorMeta m;
+      if (in >= 0) {
+        const Plan::Slot& s = plan.slots[size_t(in)];
+        if (s.storage == Plan::Storage::Unused)
+          fail(StatusCode::Internal, node.describe(), ": input '", g.values[size_t(in)].name, "' is not computed before use");
+        m.present = true;
+        m.dtype = s.dtype;
+        m.shape = s.shape;
+        m.value = known_value(in);
+        if (!m.value) all_known = false;
+      }
+      ic.inputs.push_back(m);
+    }
+    for (int out : node.outputs) {
+      TensorMeta m;
+      m.present = out >= 0;
+      ic.outputs.push_back(m);
+    }
+    k.infer(ic);
+    int64_t out_elems = 0;
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      if (node.outputs[o] < 0) continue;
+      if (ic.outputs[o].dtype == DType::Undefined || dtype_size(ic.outputs[o].dtype) == 0)
+        fail(StatusCode::Internal, node.describe(), ": output ", o, " has no type after inference");
+      Plan::Slot& s = plan.slots[size_t(node.outputs[o])];
+      s.dtype = ic.outputs[o].dtype;
+      s.shape = ic.outputs[o].shape;
+      out_elems += shape_numel(s.shape);
+    }
+    if (k.aliases_input()) {
+      int src = node.inputs.empty() ? -1 : node.inputs[0];
+      if (src < 0) fail(StatusCode::InvalidModel, node.describe(), ": missing input 0");
+      Plan::Slot& out = plan.slots[size_t(node.outputs[0])];
+      const Plan::Slot& in = plan.slots[size_t(src)];
+      if (shape_numel(out.shape) * int64_t(dtype_size(out.dtype)) != shape_numel(in.shape) * int64_t(dtype_size(in.dtype)))
+        fail(StatusCode::Internal, node.describe(), ": alias output size differs from its input");
+      if (const Tensor* t = known_value(src)) {
+        out.storage = Plan::Storage::Folded;
+        out.folded = *t;  // shares the owner
+        out.folded.shape = out.shape;
+        out.folded.dtype = out.dtype;
+      } else {
+        out.storage = Plan::Storage::Alias;
+        out.alias_of = in.storage == Plan::Storage::Alias ? in.alias_of : src;
+      }
+      continue;
+    }
+    if (k.foldable() && all_known && out_elems <= kFoldLimit) {
+      std::vector<const Tensor*> ins;
+      for (int in : node.inputs) ins.push_back(in >= 0 ? known_value(in) : nullptr);
+      std::vector<Tensor> outs = evaluate_node(node, k, ic, ins, model.pool(), model.options().gemm);
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        if (node.outputs[o] < 0) continue;
+        Plan::Slot& s = plan.slots[size_t(node.outputs[o])];
+        s.storage = Plan::Storage::Folded;
+        s.folded = std::move(outs[o]);
+      }
+      continue;
+    }
+    for (int out : node.outputs) {
+      if (out < 0) continue;
+      Plan::Slot& s = plan.slots[size_t(out)];
+      s.storage = Plan::Storage::Arena;
+      s.bytes = size_t(shape_numel(s.shape)) * dtype_size(s.dtype);
+    }
+    Plan::Step st;
+    st.node = int(n);
+    st.scratch_bytes = ic.scratch_bytes;
+    plan.steps.push_back(st);
+  }
+
+  // Lifetimes: a value lives from the step that writes it to the last step that
+  // reads it (or a view of it); graph outputs live to the end.
+  const size_t nsteps = plan.steps.size();
+  std::vector<size_t> first(g.values.size(), SIZE_MAX), last(g.values.size(), 0);
+  auto root = [&](int v) {
+    const Plan::Slot& s = plan.slots[size_t(v)];
+    return s.storage == Plan::Storage::Alias ? s.alias_of : v;
+  };
+  for (size_t i = 0; i < nsteps; ++i) {
+    const Node& node = g.nodes[size_t(plan.steps[i].node)];
+    for (int out : node.outputs) if (out >= 0) { first[size_t(out)] = std::min(first[size_t(out)], i); last[size_t(out)] = std::max(last[size_t(out)], i); }
+    for (int in : node.inputs) if (in >= 0) { size_t r = size_t(root(in)); last[r] = std::max(last[r], i); }
+  }
+  for (int out : g.outputs) { size_t r = size_t(root(out)); last[r] = nsteps; }
+  std::vector<Interval> bufs;
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const Plan::Slot& s = plan.slots[v];
+    if (s.storage != Plan::Storage::Arena) continue;
+    Interval iv;
+    iv.first = first[v] == SIZE_MAX ? 0 : first[v];
+    iv.last = std::max(iv.first, last[v]);
+    iv.bytes = std::max<size_t>(s.bytes, 1);
+    iv.owner = int(v);
+    bufs.push_back(iv);
+  }
+  for (size_t i = 0; i < nsteps; ++i) {
+    if (!plan.steps[i].scratch_bytes) continue;
+    Interval iv;
+    iv.first = iv.last = i;
+    iv.bytes = plan.steps[i].scratch_bytes;
+    iv.owner = -int(i) - 1;
+    bufs.push_back(iv);
+  }
+  plan.arena_bytes = place(bufs);
+  for (const Interval& iv : bufs) {
+    if (iv.owner >= 0) plan.slots[size_t(iv.owner)].offset = iv.offset;
+    else plan.steps[size_t(-iv.owner - 1)].scratch_offset = iv.offset;
+  }
+  uint64_t limit = model.options().memory_limit;
+  if (limit && model.weights_bytes() + plan.arena_bytes > limit)
+    fail(StatusCode::OutOfMemory, "model needs ", model.weights_bytes(), " bytes of weights and ", plan.arena_bytes,
+         " bytes of activations for these input shapes, over the memory limit of ", limit, " bytes");
+  return plan;
+}
+
+}  // namespace netlite

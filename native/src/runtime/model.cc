@@ -1,0 +1,120 @@
+#include "model.h"
+
+#include <algorithm>
+#include <set>
+
+#include "../onnx/onnx_import.h"
+#include "../passes/passes.h"
+#include "../plan/planner.h"
+
+namespace netlite {
+
+void check_ops_supported(const Graph& graph) {
+  std::string missing;
+  std::set<std::string> listed;
+  size_t count = 0;
+  for (const Node& n : graph.nodes) {
+    const OpDef* d = find_op(n.domain, n.op_type);
+    std::string why;
+    if (!d) why = "unknown op";
+    else if (n.opset < d->since_version || n.opset > d->max_version)
+      why = "opset " + std::to_string(n.opset) + " not supported (netlite supports " + std::to_string(d->since_version) +
+            "-" + std::to_string(d->max_version) + ")";
+    if (why.empty()) continue;
+    std::string dom = n.domain.empty() ? "ai.onnx" : n.domain;
+    std::string line = n.op_type + " (domain " + dom + ", opset " + std::to_string(n.opset) + "): " + why;
+    ++count;
+    if (listed.size() < 50 && listed.insert(line + n.name).second) {
+      missing += "\n  node '" + n.name + "': " + line;
+    }
+  }
+  if (count) fail(StatusCode::Unsupported, "model uses ", count, " node(s) netlite does not support:", missing);
+}
+
+int Model::find_input(const std::string& name) const {
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    if (inputs_[i].name == name) return int(i);
+  return -1;
+}
+
+std::unique_ptr<Model> Model::load_onnx(const uint8_t* data, size_t size, const ModelOptions& options) {
+  return from_graph(import_onnx(data, size), options);
+}
+
+std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& options) {
+  std::unique_ptr<Model> m(new Model());
+  m->options_ = options;
+  int threads = options.threads > 0 ? options.threads : hardware_threads();
+  m->options_.threads = threads;
+  m->pool_.reset(new ThreadPool(threads));
+
+  for (int o : graph.outputs) {
+    const Value& v = graph.values[size_t(o)];
+    bool is_input = std::find(graph.inputs.begin(), graph.inputs.end(), o) != graph.inputs.end();
+    if (!v.is_constant && v.producer < 0 && !is_input)
+      fail(StatusCode::InvalidModel, "graph output '", v.name, "' is not produced by any node");
+  }
+  for (int i : graph.inputs) {
+    const Value& v = graph.values[size_t(i)];
+    if (!dtype_supported(v.dtype))
+      fail(StatusCode::Unsupported, "graph input '", v.name, "' has type ", dtype_name(v.dtype), ", which netlite does not support");
+  }
+  check_ops_supported(graph);
+  passes::optimize(graph, *m->pool_, options.optimize);
+  graph.toposort();
+
+  for (const Node& n : graph.nodes) m->kernels_.push_back(find_op(n.domain, n.op_type)->create(n, graph));
+  for (const Value& v : graph.values)
+    if (v.is_constant) m->weights_bytes_ += v.data.bytes();
+
+  for (int i : graph.inputs) {
+    const Value& v = graph.values[size_t(i)];
+    IoInfo io;
+    io.name = v.name;
+    io.dtype = v.dtype;
+    io.shape = v.shape;
+    io.value = i;
+    m->inputs_.push_back(io);
+  }
+  for (int o : graph.outputs) {
+    const Value& v = graph.values[size_t(o)];
+    IoInfo io;
+    io.name = v.name;
+    io.dtype = v.is_constant ? v.data.dtype : v.dtype;
+    io.shape = v.is_constant ? v.data.shape : v.shape;
+    io.value = o;
+    m->outputs_.push_back(io);
+  }
+  m->graph_ = std::move(graph);
+
+  // Plan once at the declared shapes (free dims as 1) to validate the whole graph
+  // at load and to report the arena size. A model whose declared shapes are all
+  // fixed must plan; one with free dims may legitimately need other values.
+  bool all_fixed = true;
+  std::vector<InputMeta> metas;
+  for (const IoInfo& io : m->inputs_) {
+    InputMeta im;
+    im.dtype = io.dtype;
+    im.shape = io.shape;
+    for (int64_t& d : im.shape) if (d < 0) { d = 1; all_fixed = false; }
+    metas.push_back(im);
+  }
+  try {
+    Plan p = make_plan(*m, metas);
+    m->declared_arena_bytes_ = p.arena_bytes;
+    // Output types the file left undeclared come from the plan.
+    for (IoInfo& io : m->outputs_) {
+      const Plan::Slot& s = p.slots[size_t(io.value)];
+      if (io.dtype == DType::Undefined) io.dtype = s.dtype;
+      if (io.shape.empty() && !m->graph_.values[size_t(io.value)].has_shape) {
+        io.shape = s.shape;
+        if (!all_fixed) for (int64_t& d : io.shape) d = -1;
+      }
+    }
+  } catch (const Error& e) {
+    if (all_fixed || e.code() == StatusCode::Unsupported || e.code() == StatusCode::Internal) throw;
+  }
+  return m;
+}
+
+}  // namespace netlite

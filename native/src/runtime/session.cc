@@ -1,0 +1,113 @@
+#include "session.h"
+
+namespace netlite {
+
+Session::Session(const Model& model) : model_(model), bound_(model.inputs().size()) {}
+
+void Session::set_input(size_t index, DType dtype, const Shape& shape, const void* data, size_t bytes) {
+  if (index >= bound_.size()) fail(StatusCode::NotFound, "input index ", index, " is out of range");
+  const IoInfo& io = model_.inputs()[index];
+  if (dtype != io.dtype)
+    fail(StatusCode::TypeMismatch, "input '", io.name, "' has type ", dtype_name(io.dtype), ", got ", dtype_name(dtype));
+  if (io.shape.size() != shape.size() && !io.shape.empty())
+    fail(StatusCode::ShapeMismatch, "input '", io.name, "' has rank ", io.shape.size(), " (shape ", shape_str(io.shape),
+         "), got shape ", shape_str(shape));
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] < 0) fail(StatusCode::ShapeMismatch, "input '", io.name, "': dim ", d, " is negative");
+    if (!io.shape.empty() && io.shape[d] >= 0 && io.shape[d] != shape[d])
+      fail(StatusCode::ShapeMismatch, "input '", io.name, "' must have shape ", shape_str(io.shape), ", got ", shape_str(shape),
+           " (dim ", d, " is fixed at ", io.shape[d], ")");
+  }
+  int64_t n = shape_numel(shape);
+  size_t need = size_t(n) * dtype_size(dtype);
+  if (bytes != need)
+    fail(StatusCode::ShapeMismatch, "input '", io.name, "' of shape ", shape_str(shape), " and type ", dtype_name(dtype),
+         " needs ", need, " bytes, got ", bytes);
+  if (!data && need) fail(StatusCode::InvalidArgument, "input '", io.name, "': data is null");
+  Bound& b = bound_[index];
+  b.set = true;
+  b.dtype = dtype;
+  b.shape = shape;
+  b.data = data;
+  ran_ = false;
+}
+
+void Session::prepare() {
+  bool replan = !plan_;
+  if (plan_)
+    for (size_t i = 0; i < bound_.size(); ++i)
+      if (plan_->input_shapes[i] != bound_[i].shape) replan = true;
+  if (replan) {
+    std::vector<InputMeta> metas(bound_.size());
+    for (size_t i = 0; i < bound_.size(); ++i) {
+      metas[i].dtype = bound_[i].dtype;
+      metas[i].shape = bound_[i].shape;
+    }
+    // Drop the old plan's views before building the new one.
+    contexts_.clear();
+    tensors_.clear();
+    plan_.reset();
+    std::unique_ptr<Plan> p(new Plan(make_plan(model_, metas)));
+    if (p->arena_bytes > arena_capacity_) {
+      arena_.reset();
+      arena_capacity_ = 0;
+      arena_ = aligned_buffer(p->arena_bytes);
+      arena_capacity_ = p->arena_bytes;
+    }
+    const Graph& g = model_.graph();
+    uint8_t* base = static_cast<uint8_t*>(arena_.get());
+    tensors_.resize(g.values.size());
+    alias_values_.clear();
+    input_values_.clear();
+    for (size_t v = 0; v < g.values.size(); ++v) {
+      const Plan::Slot& s = p->slots[v];
+      Tensor& t = tensors_[v];
+      t.dtype = s.dtype;
+      t.shape = s.shape;
+      switch (s.storage) {
+        case Plan::Storage::Constant: t.data = g.values[v].data.data; break;
+        case Plan::Storage::Folded: t.data = s.folded.data; break;
+        case Plan::Storage::Arena: t.data = base + s.offset; break;
+        case Plan::Storage::Input: input_values_.push_back(int(v)); break;
+        case Plan::Storage::Alias: alias_values_.push_back(int(v)); break;
+        default: break;
+      }
+    }
+    for (const Plan::Step& st : p->steps) {
+      const Node& node = g.nodes[size_t(st.node)];
+      RunContext rc(node);
+      for (int in : node.inputs) rc.inputs.push_back(in >= 0 ? &tensors_[size_t(in)] : nullptr);
+      for (int out : node.outputs) rc.outputs.push_back(out >= 0 ? &tensors_[size_t(out)] : nullptr);
+      rc.scratch = st.scratch_bytes ? base + st.scratch_offset : nullptr;
+      rc.scratch_bytes = st.scratch_bytes;
+      rc.pool = &model_.pool();
+      rc.gemm = model_.options().gemm;
+      contexts_.push_back(std::move(rc));
+    }
+    plan_ = std::move(p);
+  }
+  // Inputs may move between runs without a new plan; views of them follow.
+  for (int v : input_values_)
+    tensors_[size_t(v)].data = const_cast<void*>(bound_[size_t(plan_->slots[size_t(v)].input_index)].data);
+  for (int v : alias_values_) tensors_[size_t(v)].data = tensors_[size_t(plan_->slots[size_t(v)].alias_of)].data;
+}
+
+void Session::run() {
+  ran_ = false;
+  for (size_t i = 0; i < bound_.size(); ++i)
+    if (!bound_[i].set) fail(StatusCode::Runtime, "input '", model_.inputs()[i].name, "' is not set");
+  prepare();
+  const Graph& g = model_.graph();
+  for (size_t s = 0; s < contexts_.size(); ++s)
+    model_.kernel(size_t(plan_->steps[s].node)).run(contexts_[s]);
+  (void)g;
+  ran_ = true;
+}
+
+const Tensor& Session::output(size_t index) const {
+  if (index >= model_.outputs().size()) fail(StatusCode::NotFound, "output index ", index, " is out of range");
+  if (!ran_) fail(StatusCode::Runtime, "no outputs: the session has not run since its inputs were set");
+  return tensors_[size_t(model_.outputs()[index].value)];
+}
+
+}  // namespace netlite

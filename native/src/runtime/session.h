@@ -1,0 +1,47 @@
+// Session: one run context of a Model - bound inputs, the plan for their
+// shapes, the activation arena, and the outputs of the last run. Used by one
+// thread at a time; several sessions of one model may run concurrently.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "../plan/planner.h"
+#include "model.h"
+
+namespace netlite {
+
+class Session {
+ public:
+  explicit Session(const Model& model);
+
+  // Binds input `index` (borrowed: data must outlive the next run()).
+  void set_input(size_t index, DType dtype, const Shape& shape, const void* data, size_t bytes);
+  void run();
+  // Output `index` of the last successful run (a view; valid until the next run/set_input).
+  const Tensor& output(size_t index) const;
+  size_t arena_bytes() const { return plan_ ? plan_->arena_bytes : 0; }
+  const Model& model() const { return model_; }
+
+ private:
+  struct Bound {
+    bool set = false;
+    DType dtype = DType::Undefined;
+    Shape shape;
+    const void* data = nullptr;
+  };
+  void prepare();  // (re)plans and binds views when input shapes changed
+
+  const Model& model_;
+  std::vector<Bound> bound_;
+  std::unique_ptr<Plan> plan_;
+  std::shared_ptr<void> arena_;
+  size_t arena_capacity_ = 0;
+  std::vector<Tensor> tensors_;       // one view per graph value
+  std::vector<RunContext> contexts_;  // one per plan step
+  std::vector<int> alias_values_;     // values to re-point after inputs change
+  std::vector<int> input_values_;
+  bool ran_ = false;
+};
+
+}  // namespace netlite
