@@ -174,6 +174,21 @@ NETLITE_API netlite_status netlite_session_output(netlite_session* session, size
 /* Arena bytes the session's current plan uses (0 before the first run). */
 NETLITE_API netlite_status netlite_session_arena_bytes(const netlite_session* session, uint64_t* out_bytes);
 
+/* The operator registry, for tools and docs: one entry per supported op. */
+typedef struct netlite_op_def {
+  const char* op_type;      /* e.g. "Conv" */
+  const char* domain;       /* "" for the default ONNX domain */
+  int32_t since_version;    /* oldest opset supported */
+  int32_t max_version;      /* newest opset supported */
+  const char* notes;        /* one line: types and limits */
+} netlite_op_def;
+
+/* Number of registered ops. Never fails; any thread. */
+NETLITE_API size_t netlite_op_count(void);
+
+/* Describes op `index` (0 <= index < netlite_op_count()). Strings are static. */
+NETLITE_API netlite_status netlite_op_info(size_t index, netlite_op_def* out_def);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -276,4 +276,20 @@ netlite_status netlite_session_arena_bytes(const netlite_session* session, uint6
   });
 }
 
+size_t netlite_op_count(void) { return netlite::all_ops().size(); }
+
+netlite_status netlite_op_info(size_t index, netlite_op_def* out_def) {
+  return netlite::c_api_detail::guarded([&] {
+    netlite::c_api_detail::require(out_def, "out_def");
+    const auto& ops = netlite::all_ops();
+    if (index >= ops.size()) netlite::fail(netlite::StatusCode::NotFound, "op index ", index, " is out of range");
+    const netlite::OpDef* d = ops[index];
+    out_def->op_type = d->op_type;
+    out_def->domain = d->domain;
+    out_def->since_version = d->since_version;
+    out_def->max_version = d->max_version;
+    out_def->notes = d->notes;
+  });
+}
+
 }  // extern "C"
