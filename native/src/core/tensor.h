@@ -14,13 +14,15 @@ namespace netlite {
 
 constexpr size_t kAlignment = 64;
 
-// 64-byte aligned, zero-initialised storage; throws OutOfMemory instead of returning null.
-inline std::shared_ptr<void> aligned_buffer(size_t bytes) {
+// 64-byte aligned storage; throws OutOfMemory instead of returning null.
+// Zeroed unless `zero` is false (activation arenas: every byte is written before it is read).
+inline std::shared_ptr<void> aligned_buffer(size_t bytes, bool zero = true) {
+  if (bytes > (size_t(1) << 46)) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
   size_t n = (bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (n == 0) n = kAlignment;
   void* p = std::aligned_alloc(kAlignment, n);
   if (!p) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
-  std::memset(p, 0, n);
+  if (zero) std::memset(p, 0, n);
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 

@@ -2,6 +2,15 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NETLITE_CPU_RELAX() _mm_pause()
+#elif defined(__aarch64__)
+#define NETLITE_CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define NETLITE_CPU_RELAX() ((void)0)
+#endif
+
 namespace netlite {
 
 int hardware_threads() {
@@ -22,16 +31,25 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+namespace threadpool_detail {
+// Workers spin this many rounds for the next job before sleeping: inference
+// issues parallel loops back to back, and a futex wake-up per loop would cost
+// more than many small loops take.
+constexpr int kSpinRounds = 1 << 14;
+}  // namespace threadpool_detail
+
 void ThreadPool::worker_loop(int) {
   uint64_t seen = 0;
   for (;;) {
+    for (int i = 0; i < threadpool_detail::kSpinRounds && generation_.load(std::memory_order_acquire) == seen; ++i)
+      NETLITE_CPU_RELAX();
     const RangeFn* job;
     int64_t n, chunk;
     {
       std::unique_lock<std::mutex> lk(m_);
-      cv_start_.wait(lk, [&] { return stop_ || generation_ != seen; });
+      cv_start_.wait(lk, [&] { return stop_ || generation_.load() != seen; });
       if (stop_) return;
-      seen = generation_;
+      seen = generation_.load();
       job = job_;
       n = job_n_;
       chunk = job_chunk_;
@@ -41,9 +59,9 @@ void ThreadPool::worker_loop(int) {
       if (b >= n) break;
       (*job)(b, std::min(n, b + chunk));
     }
-    {
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lk(m_);
-      if (--pending_ == 0) cv_done_.notify_one();
+      cv_done_.notify_one();
     }
   }
 }
@@ -65,8 +83,8 @@ void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
     job_n_ = n;
     job_chunk_ = chunk;
     next_.store(0);
-    pending_ = int(workers_.size());
-    ++generation_;
+    pending_.store(int(workers_.size()));
+    generation_.fetch_add(1, std::memory_order_release);
   }
   cv_start_.notify_all();
   for (;;) {
@@ -74,12 +92,16 @@ void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
     if (b >= n) break;
     fn(b, std::min(n, b + chunk));
   }
+  for (int i = 0; i < threadpool_detail::kSpinRounds && pending_.load(std::memory_order_acquire) != 0; ++i)
+    NETLITE_CPU_RELAX();
   {
     std::unique_lock<std::mutex> lk(m_);
-    cv_done_.wait(lk, [&] { return pending_ == 0; });
+    cv_done_.wait(lk, [&] { return pending_.load() == 0; });
     job_ = nullptr;
   }
   busy_.unlock();
 }
 
 }  // namespace netlite
+
+#undef NETLITE_CPU_RELAX

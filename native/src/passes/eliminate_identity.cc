@@ -43,6 +43,9 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   if (!enabled) return;
   fold_constants(g, pool);
   eliminate_identity(g);
+  g.toposort();
+  fold_batchnorm_into_conv(g);
+  fuse_conv_activation(g);
   g.prune();
 }
 

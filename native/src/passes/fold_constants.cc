@@ -7,6 +7,12 @@ namespace passes {
 
 int fold_constants(Graph& g, ThreadPool& pool) {
   int folded = 0;
+  // A folded constant may not be much bigger than the constants it came from:
+  // a tiny hostile file must not make the loader allocate gigabytes (a large
+  // ConstantOfShape or Expand stays a run-time node, under the memory limit).
+  size_t constant_bytes = 0;
+  for (const Value& v : g.values) if (v.is_constant) constant_bytes += v.data.bytes();
+  const size_t fold_budget = constant_bytes * 2 + (size_t(16) << 20);
   std::vector<Node> kept;
   kept.reserve(g.nodes.size());
   for (Node& node : g.nodes) {
@@ -44,6 +50,13 @@ int fold_constants(Graph& g, ThreadPool& pool) {
       ic.outputs.push_back(m);
     }
     k->infer(ic);
+    size_t out_bytes = 0;
+    for (const TensorMeta& m : ic.outputs)
+      if (m.present) out_bytes += size_t(shape_numel(m.shape)) * dtype_size(m.dtype);
+    if (out_bytes > fold_budget && !k->aliases_input()) {
+      kept.push_back(std::move(node));
+      continue;
+    }
     std::vector<Tensor> outs;
     if (k->aliases_input()) {
       outs.resize(node.outputs.size());

@@ -23,6 +23,13 @@ int fold_constants(Graph& g, ThreadPool& pool);
 // input directly. Kept only where the output is a graph output.
 int eliminate_identity(Graph& g);
 
+// Conv -> BatchNormalization with constant weights and statistics becomes one Conv.
+int fold_batchnorm_into_conv(Graph& g);
+
+// Conv -> Relu / Clip (constant bounds) becomes one Conv with a fused epilogue
+// (attributes netlite_fused_activation{,_min,_max}, read by the Conv op).
+int fuse_conv_activation(Graph& g);
+
 // Runs every pass the `optimize` option enables, in order.
 void optimize(Graph& g, ThreadPool& pool, bool enabled);
 

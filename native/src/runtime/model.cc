@@ -66,6 +66,9 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
   for (const Node& n : graph.nodes) m->kernels_.push_back(find_op(n.domain, n.op_type)->create(n, graph));
   for (const Value& v : graph.values)
     if (v.is_constant) m->weights_bytes_ += v.data.bytes();
+  if (options.memory_limit && m->weights_bytes_ > options.memory_limit)
+    fail(StatusCode::OutOfMemory, "model weights take ", m->weights_bytes_, " bytes, over the memory limit of ",
+         options.memory_limit, " bytes");
 
   for (int i : graph.inputs) {
     const Value& v = graph.values[size_t(i)];

@@ -51,7 +51,7 @@ void Session::prepare() {
     if (p->arena_bytes > arena_capacity_) {
       arena_.reset();
       arena_capacity_ = 0;
-      arena_ = aligned_buffer(p->arena_bytes);
+      arena_ = aligned_buffer(p->arena_bytes, false);
       arena_capacity_ = p->arena_bytes;
     }
     const Graph& g = model_.graph();

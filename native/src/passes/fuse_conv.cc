@@ -1,0 +1,166 @@
+// Conv-centred rewrites:
+//  - fold_batchnorm_into_conv: Conv (constant weights) -> BatchNormalization
+//    (constant statistics) becomes one Conv with rescaled weights and a bias.
+//  - fuse_conv_activation: Conv -> Relu / Clip (constant bounds) becomes one
+//    Conv whose epilogue applies the activation while the output is in cache.
+// Both only fire when the Conv output has exactly one consumer and is not a
+// graph output, so no other reader can see the changed values.
+#include <cmath>
+#include <limits>
+
+#include "passes.h"
+
+namespace netlite {
+namespace passes {
+namespace fuse_conv_detail {
+
+std::vector<int> consumer_counts(const Graph& g) {
+  std::vector<int> uses(g.values.size(), 0);
+  for (const Node& n : g.nodes)
+    for (int i : n.inputs) if (i >= 0) ++uses[size_t(i)];
+  for (int o : g.outputs) uses[size_t(o)] += 1000000;  // never fuse away a graph output
+  return uses;
+}
+
+const Tensor* const_f32(const Graph& g, const Node& n, size_t i) {
+  const Tensor* t = constant_input(n, g, i);
+  return t && t->dtype == DType::Float32 ? t : nullptr;
+}
+
+int add_constant(Graph& g, const std::string& name, Tensor t) {
+  int v = g.add_value(name);
+  Value& val = g.values[size_t(v)];
+  val.is_constant = true;
+  val.dtype = t.dtype;
+  val.shape = t.shape;
+  val.has_shape = true;
+  val.data = std::move(t);
+  return v;
+}
+
+// Finds the single node consuming value v (uses[v] == 1).
+int sole_consumer(const Graph& g, int v, size_t* input_slot) {
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    for (size_t k = 0; k < g.nodes[n].inputs.size(); ++k)
+      if (g.nodes[n].inputs[k] == v) { *input_slot = k; return int(n); }
+  return -1;
+}
+
+bool is_plain_conv(const Node& n) {
+  return n.domain.empty() && n.op_type == "Conv" && n.outputs.size() == 1 && n.outputs[0] >= 0 &&
+         !n.has_attr("netlite_fused_activation");
+}
+
+}  // namespace fuse_conv_detail
+
+int fold_batchnorm_into_conv(Graph& g) {
+  using namespace fuse_conv_detail;
+  std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  int folded = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    Node& conv = g.nodes[ci];
+    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
+    size_t slot = 0;
+    int bi = sole_consumer(g, conv.outputs[0], &slot);
+    if (bi < 0 || slot != 0) continue;
+    const Node& bn = g.nodes[size_t(bi)];
+    if (!bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.inputs.size() < 5) continue;
+    if (bn.attr_int("training_mode", 0) != 0 || bn.attr_int("spatial", 1) != 1) continue;
+    bool extra_outputs = false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o) if (bn.outputs[o] >= 0) extra_outputs = true;
+    if (extra_outputs || bn.outputs.empty() || bn.outputs[0] < 0) continue;
+    const Tensor* w = const_f32(g, conv, 1);
+    const Tensor* b = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? const_f32(g, conv, 2) : nullptr;
+    if (!w || w->rank() < 3 || (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !b)) continue;
+    const Tensor *scale = const_f32(g, bn, 1), *beta = const_f32(g, bn, 2), *mean = const_f32(g, bn, 3),
+                 *var = const_f32(g, bn, 4);
+    const int64_t m = w->shape[0];
+    auto is_vec = [m](const Tensor* t) { return t && t->rank() == 1 && t->shape[0] == m; };
+    if (!is_vec(scale) || !is_vec(beta) || !is_vec(mean) || !is_vec(var) || (b && !is_vec(b))) continue;
+    const float eps = bn.attr_float("epsilon", 1e-5f);
+    Tensor nw = Tensor::allocate(DType::Float32, w->shape);
+    Tensor nb = Tensor::allocate(DType::Float32, {m});
+    const int64_t per = w->numel() / std::max<int64_t>(m, 1);
+    for (int64_t oc = 0; oc < m; ++oc) {
+      const float s = scale->ptr<float>()[oc] / std::sqrt(var->ptr<float>()[oc] + eps);
+      for (int64_t k = 0; k < per; ++k) nw.ptr<float>()[oc * per + k] = w->ptr<float>()[oc * per + k] * s;
+      const float b0 = b ? b->ptr<float>()[oc] : 0.0f;
+      nb.ptr<float>()[oc] = (b0 - mean->ptr<float>()[oc]) * s + beta->ptr<float>()[oc];
+    }
+    const std::string base = conv.name + "/bn_folded";
+    int wv = add_constant(g, base + "/W", std::move(nw));
+    int bv = add_constant(g, base + "/B", std::move(nb));
+    Node& c = g.nodes[ci];  // g.values grew, nodes did not move
+    c.inputs.resize(3);
+    c.inputs[1] = wv;
+    c.inputs[2] = bv;
+    c.outputs[0] = g.nodes[size_t(bi)].outputs[0];
+    drop[size_t(bi)] = 1;
+    ++folded;
+  }
+  if (folded) {
+    std::vector<Node> kept;
+    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+    g.nodes = std::move(kept);
+  }
+  return folded;
+}
+
+int fuse_conv_activation(Graph& g) {
+  using namespace fuse_conv_detail;
+  std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  int fused = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    Node& conv = g.nodes[ci];
+    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
+    size_t slot = 0;
+    int ai = sole_consumer(g, conv.outputs[0], &slot);
+    if (ai < 0 || slot != 0) continue;
+    const Node& act = g.nodes[size_t(ai)];
+    if (!act.domain.empty() || act.outputs.empty() || act.outputs[0] < 0) continue;
+    Attribute kind;
+    kind.kind = Attribute::Kind::String;
+    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+    if (act.op_type == "Relu") {
+      kind.s = "Relu";
+    } else if (act.op_type == "Clip") {
+      kind.s = "Clip";
+      if (act.opset < 11) {
+        lo = act.attr_float("min", lo);
+        hi = act.attr_float("max", hi);
+      } else {
+        bool ok = true;
+        for (size_t k = 1; k < act.inputs.size() && k < 3; ++k) {
+          if (act.inputs[k] < 0) continue;
+          const Tensor* t = const_f32(g, act, k);
+          if (!t || t->numel() != 1) { ok = false; break; }
+          (k == 1 ? lo : hi) = t->ptr<float>()[0];
+        }
+        if (!ok) continue;
+      }
+    } else {
+      continue;
+    }
+    Attribute amin, amax;
+    amin.kind = amax.kind = Attribute::Kind::Float;
+    amin.f = lo;
+    amax.f = hi;
+    conv.attrs["netlite_fused_activation"] = kind;
+    conv.attrs["netlite_fused_activation_min"] = amin;
+    conv.attrs["netlite_fused_activation_max"] = amax;
+    conv.outputs[0] = act.outputs[0];
+    drop[size_t(ai)] = 1;
+    ++fused;
+  }
+  if (fused) {
+    std::vector<Node> kept;
+    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+    g.nodes = std::move(kept);
+  }
+  return fused;
+}
+
+}  // namespace passes
+}  // namespace netlite
