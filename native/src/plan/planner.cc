@@ -1,6 +1,7 @@
 #include "planner.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "../runtime/model.h"
 
@@ -99,6 +100,14 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
     s.dtype = inputs[i].dtype;
     s.shape = inputs[i].shape;
     plan.input_shapes.push_back(inputs[i].shape);
+    Tensor value;
+    if (inputs[i].data && input_is_shape_like(s.dtype, s.shape)) {
+      value = Tensor::allocate(s.dtype, s.shape);
+      std::memcpy(value.data, inputs[i].data, value.bytes());
+      s.storage = Plan::Storage::Folded;
+      s.folded = value;
+    }
+    plan.input_values.push_back(value);
   }
   auto known_value = [&](int v) -> const Tensor* {
     const Plan::Slot& s = plan.slots[size_t(v)];

@@ -38,13 +38,27 @@ struct Plan {
   std::vector<Step> steps;        // nodes run at run time, in order
   size_t arena_bytes = 0;
   std::vector<Shape> input_shapes;  // the shapes this plan was made for
+  std::vector<Tensor> input_values;  // copies of shape-like inputs the plan depends on (else empty)
 };
 
 // Bound-input description for planning: dtype and shape of each model input.
 struct InputMeta {
   DType dtype = DType::Undefined;
   Shape shape;
+  // Contents, for small integer inputs only (see input_is_shape_like): the plan
+  // treats them as known, so shape math fed by a runtime input (a Reshape whose
+  // target shape is a graph input) is folded like a constant. Such a plan is
+  // only valid for these values; Session re-plans when they change.
+  const void* data = nullptr;
 };
+
+// Integer inputs this small may determine shapes: their values key the plan.
+inline bool input_is_shape_like(DType dtype, const Shape& shape) {
+  if (dtype != DType::Int64 && dtype != DType::Int32) return false;
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return shape.size() <= 1 && n <= 64;
+}
 
 Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs);
 

@@ -100,6 +100,7 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
     im.dtype = io.dtype;
     im.shape = io.shape;
     for (int64_t& d : im.shape) if (d < 0) { d = 1; all_fixed = false; }
+    if (!m->graph_.values[size_t(io.value)].has_shape) all_fixed = false;  // rank unknown (MXNet without input shapes)
     metas.push_back(im);
   }
   try {
@@ -115,7 +116,11 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
       }
     }
   } catch (const Error& e) {
-    if (all_fixed || e.code() == StatusCode::Unsupported || e.code() == StatusCode::Internal) throw;
+    // Inputs whose values may decide shapes (small integer tensors) are not
+    // known at load; without them only the run can tell whether the graph plans.
+    bool value_dependent = false;
+    for (const InputMeta& im : metas) value_dependent = value_dependent || input_is_shape_like(im.dtype, im.shape);
+    if (e.code() == StatusCode::Internal || (!value_dependent && (all_fixed || e.code() == StatusCode::Unsupported))) throw;
   }
   return m;
 }

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <cstring>
+
 namespace netlite {
 
 Session::Session(const Model& model) : model_(model), bound_(model.inputs().size()) {}
@@ -35,13 +37,17 @@ void Session::set_input(size_t index, DType dtype, const Shape& shape, const voi
 void Session::prepare() {
   bool replan = !plan_;
   if (plan_)
-    for (size_t i = 0; i < bound_.size(); ++i)
-      if (plan_->input_shapes[i] != bound_[i].shape) replan = true;
+    for (size_t i = 0; i < bound_.size(); ++i) {
+      if (plan_->input_shapes[i] != bound_[i].shape) { replan = true; break; }
+      const Tensor& v = plan_->input_values[i];
+      if (v.data && std::memcmp(v.data, bound_[i].data, v.bytes()) != 0) { replan = true; break; }
+    }
   if (replan) {
     std::vector<InputMeta> metas(bound_.size());
     for (size_t i = 0; i < bound_.size(); ++i) {
       metas[i].dtype = bound_[i].dtype;
       metas[i].shape = bound_[i].shape;
+      metas[i].data = bound_[i].data;
     }
     // Drop the old plan's views before building the new one.
     contexts_.clear();
