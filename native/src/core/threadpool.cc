@@ -36,13 +36,20 @@ namespace threadpool_detail {
 // issues parallel loops back to back, and a futex wake-up per loop would cost
 // more than many small loops take.
 constexpr int kSpinRounds = 1 << 14;
+
+// A pause per round, and every 64th round a yield, so that on an oversubscribed
+// machine a spinning thread gives its core to the thread it is waiting for.
+inline void relax(int round) {
+  if ((round & 63) == 63) std::this_thread::yield();
+  else NETLITE_CPU_RELAX();
+}
 }  // namespace threadpool_detail
 
 void ThreadPool::worker_loop(int) {
   uint64_t seen = 0;
   for (;;) {
     for (int i = 0; i < threadpool_detail::kSpinRounds && generation_.load(std::memory_order_acquire) == seen; ++i)
-      NETLITE_CPU_RELAX();
+      threadpool_detail::relax(i);
     const RangeFn* job;
     int64_t n, chunk;
     {
@@ -93,7 +100,7 @@ void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
     fn(b, std::min(n, b + chunk));
   }
   for (int i = 0; i < threadpool_detail::kSpinRounds && pending_.load(std::memory_order_acquire) != 0; ++i)
-    NETLITE_CPU_RELAX();
+    threadpool_detail::relax(i);
   {
     std::unique_lock<std::mutex> lk(m_);
     cv_done_.wait(lk, [&] { return pending_.load() == 0; });
