@@ -1,0 +1,329 @@
+// Conv (ai.onnx 1-22): N-d convolution, NCHW, float32, with group, dilations,
+// pads / auto_pad and optional bias, plus a fused activation epilogue.
+//
+// Three paths, chosen from the shapes:
+//   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
+//   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
+//   general - im2col of a tile of output positions into scratch, then GEMM.
+// Work is split over batch x group x spatial tiles; each tile's GEMM writes its
+// slice of the output and the epilogue (bias + Relu/Clip) runs on it at once.
+// When there are fewer tiles than threads the GEMM itself is split instead.
+// Weights are used in ONNX layout [M, C/group * prod(kernel)], which already is
+// the GEMM's row-major A (sgemm packs it per call), so there is nothing to prepack;
+// reading W from the run's inputs also keeps weights rewritten by passes correct.
+#include <algorithm>
+#include <cstring>
+
+#include "../kernels/conv.h"
+#include "common/conv_util.h"
+#include "op.h"
+
+namespace netlite {
+namespace ops {
+namespace conv_detail {
+
+// Output positions per GEMM tile: a [K x tile] im2col panel of ~1 MB, at least 256
+// positions so that packing the weights once per tile stays cheap.
+constexpr int64_t kPanelFloats = 262144;
+constexpr int64_t kMinTile = 256;
+constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
+
+inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+struct Plan {
+  bool depthwise = false;
+  bool pointwise = false;
+  bool whole = false;       // one GEMM per (image, group), split by sgemm over the pool
+  int64_t tile = 0;         // output positions per task (tile mode)
+  int64_t n_tiles = 0;
+  int64_t slots = 1;        // scratch panels (tile mode)
+  size_t scratch_floats = 0;
+};
+
+struct Dims {
+  int64_t N = 0, C = 0, M = 0, G = 1, Cg = 0, Mg = 0, K = 0, HW = 0, IHW = 0;
+};
+
+inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, int threads) {
+  Plan p;
+  p.depthwise = depthwise;
+  p.pointwise = pointwise;
+  const int64_t T = std::max(1, threads);
+  if (d.HW == 0 || d.N == 0 || d.M == 0) return p;
+  if (depthwise) {  // one zero-padded plane per slot
+    p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * d.C));
+    p.scratch_floats = size_t(p.slots * kernels::depthwise_scratch_floats(plane));
+    return p;
+  }
+  int64_t tile = std::min(d.HW, std::max(kMinTile, round_up(kPanelFloats / std::max<int64_t>(d.K, 1), 16)));
+  int64_t n_tiles = (d.HW + tile - 1) / tile;
+  const int64_t groups = d.N * d.G;
+  if (groups * n_tiles < T) {
+    const int64_t want = (T + groups - 1) / groups;
+    if (d.HW / want >= kMinSplitTile) n_tiles = want;
+  }
+  tile = std::min(d.HW, round_up((d.HW + n_tiles - 1) / n_tiles, 16));
+  n_tiles = (d.HW + tile - 1) / tile;
+  const int64_t tasks = groups * n_tiles;
+  if (tasks < T && T > 1) {
+    p.whole = true;
+    p.tile = d.HW;
+    p.n_tiles = 1;
+    p.slots = 1;
+    p.scratch_floats = pointwise ? 0 : size_t(d.K * d.HW);
+  } else {
+    p.tile = tile;
+    p.n_tiles = n_tiles;
+    p.slots = std::min<int64_t>(T, tasks);
+    p.scratch_floats = pointwise ? 0 : size_t(p.slots * d.K * tile);
+  }
+  return p;
+}
+
+class Conv final : public FusableConv {
+ public:
+  explicit Conv(const Node& node) {
+    attrs_ = parse_window_attrs(node, false);
+    group_ = node.attr_int("group", 1);
+    if (group_ < 1) fail(StatusCode::InvalidModel, node.describe(), ": group must be >= 1, got ", group_);
+    activation_ = parse_fused_activation(node);
+  }
+
+  void infer(InferContext& ctx) const override {
+    const Node& node = ctx.node;
+    ctx.expect_dtype(0, {DType::Float32});
+    ctx.expect_dtype(1, {DType::Float32});
+    const Shape& xs = ctx.input(0).shape;
+    const Shape& ws = ctx.input(1).shape;
+    if (xs.size() < 3)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": input X must have rank >= 3 (N, C, spatial...), got ",
+           shape_str(xs));
+    if (ws.size() != xs.size())
+      fail(StatusCode::ShapeMismatch, node.describe(), ": weight W ", shape_str(ws), " must have the rank of X ",
+           shape_str(xs));
+    if (!shape_known(xs) || !shape_known(ws))
+      fail(StatusCode::ShapeMismatch, node.describe(), ": input shapes must be known, got X ", shape_str(xs),
+           " W ", shape_str(ws));
+    const int nd = int(xs.size()) - 2;
+    if (nd > kernels::kMaxConvDims)
+      fail(StatusCode::Unsupported, node.describe(), ": at most ", kernels::kMaxConvDims, " spatial dims");
+    const int64_t C = xs[1], M = ws[0];
+    if (ws[1] * group_ != C)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", C, " channels but W ", shape_str(ws),
+           " with group ", group_, " expects ", ws[1] * group_);
+    if (M % group_ != 0)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": ", M, " output channels are not divisible by group ",
+           group_);
+    if (!attrs_.kernel_shape.empty()) {
+      if (attrs_.kernel_shape.size() != size_t(nd))
+        fail(StatusCode::ShapeMismatch, node.describe(), ": kernel_shape has ", attrs_.kernel_shape.size(),
+             " dims, input has ", nd, " spatial dims");
+      for (int i = 0; i < nd; ++i)
+        if (attrs_.kernel_shape[size_t(i)] != ws[size_t(i) + 2])
+          fail(StatusCode::ShapeMismatch, node.describe(), ": kernel_shape ", shape_str(attrs_.kernel_shape),
+               " does not match W ", shape_str(ws));
+    }
+    for (int i = 0; i < nd; ++i)
+      if (ws[size_t(i) + 2] < 1)
+        fail(StatusCode::ShapeMismatch, node.describe(), ": W ", shape_str(ws), " has an empty kernel dim");
+    if (ctx.has_input(2)) {
+      ctx.expect_dtype(2, {DType::Float32});
+      const Shape& bs = ctx.input(2).shape;
+      if (bs.size() != 1 || bs[0] != M)
+        fail(StatusCode::ShapeMismatch, node.describe(), ": bias B ", shape_str(bs), " must have shape [", M, "]");
+    }
+    const WindowGeometry g = forward_geometry(node, attrs_, nd, xs.data() + 2, ws.data() + 2);
+    Shape ys = {xs[0], M};
+    for (int i = 0; i < nd; ++i) ys.push_back(g.out[i]);
+    ctx.set_output(0, DType::Float32, ys);
+    const Dims d = dims_of(xs, ws, g);
+    const kernels::ConvShape plane = as_2d(g);
+    const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), ctx.threads);
+    const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), 1);
+    ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
+  }
+
+  void run(RunContext& ctx) const override {
+    const Tensor& xt = ctx.in(0);
+    const Shape& xs = xt.shape;
+    const Shape& ws = ctx.in(1).shape;
+    const int nd = int(xs.size()) - 2;
+    // Validated by infer(): cannot throw here.
+    const WindowGeometry g = forward_geometry(ctx.node, attrs_, nd, xs.data() + 2, ws.data() + 2);
+    const Dims d = dims_of(xs, ws, g);
+    const bool dw = is_depthwise(d, g);
+    const kernels::ConvShape plane = as_2d(g);
+    Plan p = make_plan(d, plane, dw, g.is_pointwise(), ctx.pool->threads());
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 1);
+
+    const float* x = xt.ptr<float>();
+    const float* w = ctx.in(1).ptr<float>();
+    const float* bias = ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.in(2).ptr<float>() : nullptr;
+    float* y = ctx.out(0).ptr<float>();
+    const kernels::Epilogue ep = make_epilogue(activation_, bias);
+    if (d.N == 0 || d.M == 0 || d.HW == 0) return;
+    if (d.K == 0) {  // no input channels: the output is the bias
+      for (int64_t n = 0; n < d.N; ++n) {
+        float* yn = y + n * d.M * d.HW;
+        std::fill(yn, yn + d.M * d.HW, 0.0f);
+        kernels::apply_epilogue(ep, 0, d.M, d.HW, yn, d.HW);
+      }
+      return;
+    }
+    if (p.depthwise) {
+      run_depthwise(ctx, d, plane, p, x, w, ep, y);
+    } else if (p.whole) {
+      run_whole(ctx, d, g, p, x, w, ep, y);
+    } else {
+      run_tiles(ctx, d, g, p, x, w, ep, y);
+    }
+  }
+
+ private:
+  Dims dims_of(const Shape& xs, const Shape& ws, const WindowGeometry& g) const {
+    Dims d;
+    d.N = xs[0];
+    d.C = xs[1];
+    d.M = ws[0];
+    d.G = group_;
+    d.Cg = d.C / group_;
+    d.Mg = d.M / group_;
+    d.K = d.Cg * g.kernel_size();
+    d.HW = g.out_size();
+    d.IHW = g.in_size();
+    return d;
+  }
+
+  static bool is_depthwise(const Dims& d, const WindowGeometry& g) {
+    return d.G > 1 && d.G == d.C && d.G == d.M && (g.nd == 2 || g.nd == 1);
+  }
+
+  static kernels::ConvShape as_2d(const WindowGeometry& g) {
+    if (g.nd != 1) return g;
+    kernels::ConvShape s;  // 1-D as a 1 x W image
+    s.nd = 2;
+    s.in[0] = s.out[0] = s.kernel[0] = s.stride[0] = s.dilation[0] = 1;
+    s.pad[0] = 0;
+    s.in[1] = g.in[0];
+    s.out[1] = g.out[0];
+    s.kernel[1] = g.kernel[0];
+    s.stride[1] = g.stride[0];
+    s.dilation[1] = g.dilation[0];
+    s.pad[1] = g.pad[0];
+    return s;
+  }
+
+  // Planes are split statically over the scratch slots (one padded plane each).
+  void run_depthwise(RunContext& ctx, const Dims& d, const kernels::ConvShape& s, const Plan& p, const float* x,
+                     const float* w, const kernels::Epilogue& ep, float* y) const {
+    const int64_t ks = s.kernel_size();
+    const int64_t planes = d.N * d.C, slots = p.slots;
+    const int64_t slot_floats = kernels::depthwise_scratch_floats(s);
+    float* scratch = static_cast<float*>(ctx.scratch);
+    kernels::Epilogue plane_ep = ep;
+    plane_ep.bias = nullptr;
+    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
+      for (int64_t slot = sb; slot < se; ++slot) {
+        float* pad = scratch + slot * slot_floats;
+        for (int64_t i = planes * slot / slots; i < planes * (slot + 1) / slots; ++i) {
+          const int64_t c = i % d.C;
+          kernels::depthwise_conv2d_plane_padded(s, x + i * d.IHW, w + c * ks, ep.bias ? ep.bias[c] : 0.0f,
+                                                 plane_ep, y + i * d.HW, pad);
+        }
+      }
+    }, 1);
+  }
+
+  // One task = (image, group, tile of output positions) on one scratch panel.
+  void run_tiles(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
+                 const float* w, const kernels::Epilogue& ep, float* y) const {
+    const int64_t tasks = d.N * d.G * p.n_tiles;
+    const int64_t slots = p.slots;
+    float* scratch = static_cast<float*>(ctx.scratch);
+    const kernels::GemmBackend backend = ctx.gemm;
+    auto body = [&](int64_t sb, int64_t se) {
+      for (int64_t slot = sb; slot < se; ++slot) {
+        float* col = p.pointwise ? nullptr : scratch + slot * d.K * p.tile;
+        const int64_t t0 = tasks * slot / slots, t1 = tasks * (slot + 1) / slots;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t tile = t % p.n_tiles;
+          const int64_t ng = t / p.n_tiles;  // n * G + group
+          const int64_t grp = ng % d.G;
+          const int64_t o0 = tile * p.tile;
+          const int64_t on = std::min(p.tile, d.HW - o0);
+          const float* xg = x + ng * d.Cg * d.IHW;
+          float* yt = y + ng * d.Mg * d.HW + o0;
+          kernels::GemmArgs a;
+          a.M = d.Mg;
+          a.N = on;
+          a.K = d.K;
+          a.A = w + grp * d.Mg * d.K;
+          a.lda = d.K;
+          if (p.pointwise) {
+            a.B = xg + o0;
+            a.ldb = d.IHW;
+          } else {
+            kernels::im2col(g, xg, d.Cg, o0, on, col, on);
+            a.B = col;
+            a.ldb = on;
+          }
+          a.C = yt;
+          a.ldc = d.HW;
+          kernels::sgemm(a, nullptr, backend);
+          kernels::apply_epilogue(ep, grp * d.Mg, d.Mg, on, yt, d.HW);
+        }
+      }
+    };
+    ctx.pool->parallel_for(slots, body, 1);
+  }
+
+  // Fewer tasks than threads: one im2col and one GEMM per (image, group), each split over the pool.
+  void run_whole(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
+                 const float* w, const kernels::Epilogue& ep, float* y) const {
+    float* col = static_cast<float*>(ctx.scratch);
+    const int64_t ks = g.kernel_size();
+    for (int64_t ng = 0; ng < d.N * d.G; ++ng) {
+      const int64_t grp = ng % d.G;
+      const float* xg = x + ng * d.Cg * d.IHW;
+      float* yg = y + ng * d.Mg * d.HW;
+      kernels::GemmArgs a;
+      a.M = d.Mg;
+      a.N = d.HW;
+      a.K = d.K;
+      a.A = w + grp * d.Mg * d.K;
+      a.lda = d.K;
+      if (p.pointwise) {
+        a.B = xg;
+        a.ldb = d.IHW;
+      } else {
+        ctx.pool->parallel_for(d.Cg, [&](int64_t b, int64_t e) {
+          kernels::im2col(g, xg + b * d.IHW, e - b, 0, d.HW, col + b * ks * d.HW, d.HW);
+        }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ks * d.HW)));
+        a.B = col;
+        a.ldb = d.HW;
+      }
+      a.C = yg;
+      a.ldc = d.HW;
+      kernels::sgemm(a, ctx.pool, ctx.gemm);
+      if (ep.bias || ep.clamp)
+        ctx.pool->parallel_for(d.Mg, [&](int64_t b, int64_t e) {
+          kernels::apply_epilogue(ep, grp * d.Mg + b, e - b, d.HW, yg + b * d.HW, d.HW);
+        }, std::max<int64_t>(1, 16384 / d.HW));
+    }
+  }
+
+  WindowAttrs attrs_;
+  int64_t group_ = 1;
+};
+
+std::unique_ptr<OpKernel> create(const Node& node, const Graph&) { return std::make_unique<Conv>(node); }
+
+}  // namespace conv_detail
+
+extern const OpDef kOp_Conv = {
+    "Conv", "", 1, 22,
+    "float32; 1-D/2-D/3-D (up to 8-D), group/depthwise, dilations, pads, auto_pad; fused Relu/Clip epilogue",
+    conv_detail::create};
+
+}  // namespace ops
+}  // namespace netlite

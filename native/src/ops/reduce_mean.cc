@@ -1,0 +1,19 @@
+// ReduceMean (ai.onnx 1-25): mean over the given axes (float32, int32, int64).
+// axes is an attribute before opset 18 and an optional int64 input from 18
+// (with noop_with_empty_axes); empty axes means all axes; keepdims defaults to 1.
+#include "common/reduce.h"
+
+namespace netlite {
+namespace ops {
+namespace reduce_mean_detail {
+
+std::unique_ptr<OpKernel> create(const Node& node, const Graph&) {
+  return std::make_unique<ReduceKernel>(node, ReduceKind::Mean, 18);
+}
+
+}  // namespace reduce_mean_detail
+
+extern const OpDef kOp_ReduceMean = {"ReduceMean", "", 1, 25, "float32, int32, int64; axes attribute before 18, input from 18", reduce_mean_detail::create};
+
+}  // namespace ops
+}  // namespace netlite
