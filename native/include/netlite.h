@@ -69,7 +69,7 @@ typedef enum netlite_dtype {
 
 /* GEMM backend choice (mostly for testing and benchmarking). */
 typedef enum netlite_gemm_backend {
-  NETLITE_GEMM_AUTO = 0,      /* OpenBLAS when compiled in, else netlite's own */
+  NETLITE_GEMM_AUTO = 0,      /* netlite's SIMD kernel when the CPU has one, else OpenBLAS if compiled in */
   NETLITE_GEMM_REFERENCE = 1, /* scalar reference: slow, for tests */
   NETLITE_GEMM_NETLITE = 2,   /* netlite's blocked SIMD kernel */
   NETLITE_GEMM_OPENBLAS = 3   /* cblas_sgemm; falls back to NETLITE when not compiled in */
@@ -136,6 +136,23 @@ NETLITE_API netlite_status netlite_model_load(const void* data, size_t size,
 NETLITE_API netlite_status netlite_model_load_file(const char* path,
                                                    const netlite_options* options,
                                                    netlite_model** out_model);
+
+/* Loads an MXNet model: symbol JSON (legacy or NNVM) and its .params bytes
+ * (NDArray list, any version; params may be NULL when params_size is 0). Both
+ * are parsed before returning. Inputs are optional:
+ *   num_inputs == 0: every data argument of the symbol without a params entry
+ *     is an input of unknown rank (any shape is accepted when it is bound);
+ *   num_inputs > 0: input i is named input_names[i] with input_ndims[i] dims
+ *     input_dims[i] (-1 leaves a dim free); any other argument without a params
+ *     entry is an error naming it.
+ * Outputs are the symbol's heads, named "<node>_output". options may be NULL. */
+NETLITE_API netlite_status netlite_model_load_mxnet(const char* symbol_json, size_t symbol_size,
+                                                    const void* params, size_t params_size,
+                                                    const char* const* input_names,
+                                                    const int64_t* const* input_dims,
+                                                    const size_t* input_ndims, size_t num_inputs,
+                                                    const netlite_options* options,
+                                                    netlite_model** out_model);
 
 /* Frees a model. NULL is allowed. All its sessions must be freed first. */
 NETLITE_API void netlite_model_free(netlite_model* model);

@@ -7,7 +7,8 @@
 //   Netlite   - netlite's own packed, cache-blocked kernel with micro-kernels
 //               chosen at run time: AVX-512, AVX2+FMA, NEON, or portable C++.
 //   OpenBLAS  - cblas_sgemm; only available when compiled with NETLITE_USE_OPENBLAS.
-// `Auto` picks OpenBLAS when compiled in, else Netlite.
+// `Auto` picks Netlite when a SIMD micro-kernel (AVX-512, AVX2, NEON) runs on
+// this CPU, else OpenBLAS when compiled in, else the portable Netlite kernel.
 #pragma once
 
 #include <cstdint>

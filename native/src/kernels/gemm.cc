@@ -1,0 +1,565 @@
+// SGEMM dispatch and netlite's packed, cache-blocked GEMM driver.
+//
+// Driver (one thread's share of the problem), BLIS-style loop order:
+//   for pc in K step KC                      (K blocking; beta applied on pc == 0 only)
+//     for ic in M step MC                    (A block MC x KC, packed lazily)
+//       for jc in N step NC                  (B block KC x NC, kept in L2)
+//         for ir in MC step MR               (A micro-panel MR x KC, kept in L1)
+//           for jr in NC step NR             (B micro-panels stream from L2)
+//             micro-kernel: MR x NR tile of C in registers
+// A strips are packed during the first jc pass, B strips during the first ir
+// pass, right before their first use, so each element of A and B is packed
+// once per (pc, ic) and read back while still hot. When op(A) is A itself
+// (row-major, not transposed) and N is at most kDirectAMaxStrips strips, the
+// kernel reads A in place instead (GemmMicroKernel::kernel_direct_a) and M is
+// not blocked: packing A would be a memory pass that never overlaps the FMAs,
+// and with few columns it is not amortised (im2col convolutions at batch 1).
+//
+// Threads split the columns (N, in multiples of NR) or the rows (M, in
+// multiples of MR), whichever costs less by a simple model; each thread then
+// runs the serial driver on its own sub-matrix with its own packing buffers.
+// M == 1 or N == 1 goes to matrix-vector kernels instead.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "../core/threadpool.h"
+#include "gemm.h"
+#include "gemm_internal.h"
+
+namespace netlite {
+namespace kernels {
+
+#ifdef NETLITE_USE_OPENBLAS
+// Declared here so that no BLAS header is needed (row-major = 101,
+// no-trans = 111, trans = 112; enums are passed as int in the C ABI).
+extern "C" {
+void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                 const float* b, int ldb, float beta, float* c, int ldc);
+void openblas_set_num_threads(int num_threads);
+}
+#endif
+
+namespace sgemm_driver_detail {
+
+// Problems below this many multiply-adds run on the calling thread only:
+// handing work to a pool thread costs a few microseconds (measured ~2-10 us
+// for a 2-thread parallel_for), about what 2^18 multiply-adds take at
+// 100-200 GFLOP/s. Each extra thread also needs this much work of its own.
+constexpr int64_t kParallelMinWork = int64_t(1) << 18;
+// Up to this many NR-wide column strips, A is read in place, not packed.
+constexpr int64_t kDirectAMaxStrips = 32;
+// Matrix-vector problems (memory-bound, ~10-40 GFLOP/s) below this many
+// multiply-adds stay on one thread.
+constexpr int64_t kGemvParallelMinWork = int64_t(1) << 17;
+
+// ---------------------------------------------------------------------------
+// Portable micro-kernel, packers and matrix-vector kernels (plain C++ that the
+// compiler can vectorise with whatever ISA the build targets).
+
+constexpr int kGenericMR = 4;
+constexpr int kGenericNR = 16;
+
+void generic_kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n, float alpha,
+                    float beta) {
+  // Four k steps per pass over the accumulators: the j loops vectorise, and
+  // the accumulator tile (which the compiler keeps in memory) is loaded and
+  // stored once per four rank-1 updates instead of every one.
+  float acc[kGenericMR][kGenericNR] = {};
+  int64_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    for (int i = 0; i < kGenericMR; ++i) {
+      const float a0 = a[i], a1 = a[kGenericMR + i], a2 = a[2 * kGenericMR + i], a3 = a[3 * kGenericMR + i];
+      for (int j = 0; j < kGenericNR; ++j)
+        acc[i][j] += a0 * b[j] + a1 * b[kGenericNR + j] + a2 * b[2 * kGenericNR + j] + a3 * b[3 * kGenericNR + j];
+    }
+    a += 4 * kGenericMR;
+    b += 4 * kGenericNR;
+  }
+  for (; k < kc; ++k) {
+    for (int i = 0; i < kGenericMR; ++i) {
+      const float av = a[i];
+      for (int j = 0; j < kGenericNR; ++j) acc[i][j] += av * b[j];
+    }
+    a += kGenericMR;
+    b += kGenericNR;
+  }
+  for (int i = 0; i < m; ++i) {
+    float* crow = c + i * ldc;
+    if (beta == 0.0f) {
+      for (int j = 0; j < n; ++j) crow[j] = alpha * acc[i][j];
+    } else {
+      for (int j = 0; j < n; ++j) crow[j] = alpha * acc[i][j] + beta * crow[j];
+    }
+  }
+}
+
+void generic_pack_a(float* dst, const float* src, int64_t ls, int64_t ks, int w, int64_t kc) {
+  gemm_pack_strip_generic<kGenericMR>(dst, src, ls, ks, w, kc);
+}
+void generic_pack_b(float* dst, const float* src, int64_t ls, int64_t ks, int w, int64_t kc) {
+  gemm_pack_strip_generic<kGenericNR>(dst, src, ls, ks, w, kc);
+}
+
+inline float gemv_finish(float sum, float alpha, float beta, float y) {
+  return beta == 0.0f ? alpha * sum : alpha * sum + beta * y;
+}
+
+void generic_gemv_dot(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y, float alpha,
+                      float beta) {
+  constexpr int kLanes = 8;
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* r0 = r + j * ldr;
+    const float* r1 = r0 + ldr;
+    const float* r2 = r1 + ldr;
+    const float* r3 = r2 + ldr;
+    float a0[kLanes] = {}, a1[kLanes] = {}, a2[kLanes] = {}, a3[kLanes] = {};
+    int64_t p = 0;
+    for (; p + kLanes <= k; p += kLanes) {
+      for (int u = 0; u < kLanes; ++u) {
+        const float xv = x[p + u];
+        a0[u] += r0[p + u] * xv;
+        a1[u] += r1[p + u] * xv;
+        a2[u] += r2[p + u] * xv;
+        a3[u] += r3[p + u] * xv;
+      }
+    }
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (int u = 0; u < kLanes; ++u) {
+      s0 += a0[u];
+      s1 += a1[u];
+      s2 += a2[u];
+      s3 += a3[u];
+    }
+    for (; p < k; ++p) {
+      s0 += r0[p] * x[p];
+      s1 += r1[p] * x[p];
+      s2 += r2[p] * x[p];
+      s3 += r3[p] * x[p];
+    }
+    y[j] = gemv_finish(s0, alpha, beta, y[j]);
+    y[j + 1] = gemv_finish(s1, alpha, beta, y[j + 1]);
+    y[j + 2] = gemv_finish(s2, alpha, beta, y[j + 2]);
+    y[j + 3] = gemv_finish(s3, alpha, beta, y[j + 3]);
+  }
+  for (; j < n; ++j) {
+    const float* r0 = r + j * ldr;
+    float a0[kLanes] = {};
+    int64_t p = 0;
+    for (; p + kLanes <= k; p += kLanes)
+      for (int u = 0; u < kLanes; ++u) a0[u] += r0[p + u] * x[p + u];
+    float s0 = 0.0f;
+    for (int u = 0; u < kLanes; ++u) s0 += a0[u];
+    for (; p < k; ++p) s0 += r0[p] * x[p];
+    y[j] = gemv_finish(s0, alpha, beta, y[j]);
+  }
+}
+
+void generic_gemv_axpy(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y, float alpha,
+                       float beta) {
+  constexpr int64_t kCols = 1024;  // accumulator block, stays in L1
+  float acc[kCols];
+  for (int64_t j0 = 0; j0 < n; j0 += kCols) {
+    const int64_t nb = std::min(kCols, n - j0);
+    for (int64_t j = 0; j < nb; ++j) acc[j] = 0.0f;
+    const float* rb = r + j0;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const float x0 = x[p], x1 = x[p + 1], x2 = x[p + 2], x3 = x[p + 3];
+      const float* r0 = rb + p * ldr;
+      const float* r1 = r0 + ldr;
+      const float* r2 = r1 + ldr;
+      const float* r3 = r2 + ldr;
+      for (int64_t j = 0; j < nb; ++j) acc[j] += x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j];
+    }
+    for (; p < k; ++p) {
+      const float x0 = x[p];
+      const float* r0 = rb + p * ldr;
+      for (int64_t j = 0; j < nb; ++j) acc[j] += x0 * r0[j];
+    }
+    float* yb = y + j0;
+    for (int64_t j = 0; j < nb; ++j) yb[j] = gemv_finish(acc[j], alpha, beta, yb[j]);
+  }
+}
+
+bool generic_usable() { return true; }
+
+const GemmMicroKernel kGenericKernel = {
+    "generic",        kGenericMR,     kGenericNR,        /*mc=*/512, /*kc=*/256, /*nc=*/512, generic_usable,
+    generic_pack_a,   generic_pack_b, generic_kernel,    nullptr, generic_gemv_dot, generic_gemv_axpy,
+};
+
+// ---------------------------------------------------------------------------
+// Kernel registry and run-time selection.
+
+struct KernelTable {
+  const GemmMicroKernel* list[4];
+  int count = 0;
+};
+
+const KernelTable& kernel_table() {
+  static const KernelTable table = [] {
+    KernelTable t{};
+    const GemmMicroKernel* candidates[4] = {gemm_avx512_microkernel(), gemm_avx2_microkernel(),
+                                            gemm_neon_microkernel(), gemm_generic_microkernel()};
+    for (const GemmMicroKernel* k : candidates)
+      if (k != nullptr) t.list[t.count++] = k;
+    return t;
+  }();
+  return table;
+}
+
+const GemmMicroKernel& selected_kernel() {
+  static const GemmMicroKernel* chosen = [] {
+    const KernelTable& t = kernel_table();
+    for (int i = 0; i < t.count; ++i)
+      if (t.list[i]->usable()) return t.list[i];
+    return &kGenericKernel;
+  }();
+  return *chosen;
+}
+
+// ---------------------------------------------------------------------------
+// Per-thread, 64-byte aligned scratch buffers that only ever grow.
+
+enum BufferSlot { kBufA = 0, kBufB = 1, kBufX = 2, kBufY = 3, kBufCount = 4 };
+
+float* scratch(int slot, int64_t floats) {
+  thread_local std::vector<float> buffers[kBufCount];
+  std::vector<float>& v = buffers[slot];
+  const size_t need = size_t(floats) + 16;
+  if (v.size() < need) v.resize(need);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
+}
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// Splits `total` into equal blocks of at most `limit`, rounded up to `multiple`.
+inline int64_t balanced_block(int64_t total, int64_t limit, int64_t multiple) {
+  const int64_t blocks = ceil_div(total, limit);
+  return std::min(limit, round_up(ceil_div(total, blocks), multiple));
+}
+
+// C = beta * C over M x N (beta == 0 writes zeros without reading C).
+void scale_c(const GemmArgs& g) {
+  if (g.beta == 1.0f) return;
+  for (int64_t i = 0; i < g.M; ++i) {
+    float* c = g.C + i * g.ldc;
+    if (g.beta == 0.0f) {
+      for (int64_t j = 0; j < g.N; ++j) c[j] = 0.0f;
+    } else {
+      for (int64_t j = 0; j < g.N; ++j) c[j] *= g.beta;
+    }
+  }
+}
+
+// The serial packed driver on one (sub-)problem. Requires M, N, K >= 1.
+void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
+  const int MR = uk.mr, NR = uk.nr;
+  const int64_t M = g.M, N = g.N, K = g.K;
+  // With few columns each A element is used by only a few micro-tiles, so
+  // packing A (a pass over memory that cannot overlap the FMAs) costs more
+  // than it saves: read A in place instead when the kernel supports it. Then
+  // there is no A block to keep, so M is not blocked and each B block is
+  // packed exactly once.
+  const bool direct_a = uk.kernel_direct_a != nullptr && !g.trans_a && N <= kDirectAMaxStrips * NR;
+  const int64_t kc_max = balanced_block(K, uk.kc, 4);
+  const int64_t mc_max = direct_a ? M : balanced_block(M, uk.mc, MR);
+  const int64_t nc_max = balanced_block(N, uk.nc, NR);
+  float* abuf = direct_a ? nullptr : scratch(kBufA, round_up(mc_max, MR) * kc_max);
+  float* bbuf = scratch(kBufB, round_up(nc_max, NR) * kc_max);
+  // op(A)(i, k) = A[i*a_ls + k*a_ks];  op(B)(k, j) = B[j*b_ls + k*b_ks]
+  const int64_t a_ls = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
+  const int64_t b_ls = g.trans_b ? g.ldb : 1, b_ks = g.trans_b ? 1 : g.ldb;
+
+  for (int64_t pc = 0; pc < K; pc += kc_max) {
+    const int64_t kc = std::min(kc_max, K - pc);
+    const float beta = pc == 0 ? g.beta : 1.0f;
+    for (int64_t ic = 0; ic < M; ic += mc_max) {
+      const int64_t mc = std::min(mc_max, M - ic);
+      for (int64_t jc = 0; jc < N; jc += nc_max) {
+        const int64_t nc = std::min(nc_max, N - jc);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int m = int(std::min<int64_t>(MR, mc - ir));
+          const float* asrc = g.A + (ic + ir) * a_ls + pc * a_ks;
+          float* ap = direct_a ? nullptr : abuf + ir * kc;
+          if (jc == 0 && !direct_a) uk.pack_a(ap, asrc, a_ls, a_ks, m, kc);
+          float* crow = g.C + (ic + ir) * g.ldc + jc;
+          for (int64_t jr = 0; jr < nc; jr += NR) {
+            const int n = int(std::min<int64_t>(NR, nc - jr));
+            float* bp = bbuf + jr * kc;
+            if (ir == 0) uk.pack_b(bp, g.B + (jc + jr) * b_ls + pc * b_ks, b_ls, b_ks, n, kc);
+            if (direct_a)
+              uk.kernel_direct_a(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
+            else
+              uk.kernel(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Sub-problem of rows [i0, i1) and columns [j0, j1).
+GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  GemmArgs s = g;
+  s.M = i1 - i0;
+  s.N = j1 - j0;
+  s.A = g.trans_a ? g.A + i0 : g.A + i0 * g.lda;
+  s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
+  s.C = g.C + i0 * g.ldc + j0;
+  return s;
+}
+
+// How to split a GEMM over threads: `parts` pieces along rows or columns,
+// each piece a whole number of `unit`-sized blocks.
+struct Split {
+  int parts = 1;
+  bool by_rows = false;
+  int64_t unit = 1;
+};
+
+// Picks the split whose slowest thread has the least modelled work:
+// multiply-adds on padded tiles plus ~16 multiply-adds per packed element.
+Split choose_split(int64_t M, int64_t N, int64_t K, int threads, int mr, int nr, bool force) {
+  Split best;
+  if (threads <= 1) return best;
+  const int64_t work = M * N * K;
+  if (!force && work < kParallelMinWork) return best;
+  int max_parts = threads;
+  if (!force) max_parts = int(std::min<int64_t>(threads, std::max<int64_t>(1, work / kParallelMinWork)));
+  if (max_parts <= 1) return best;
+  auto cost = [K](int64_t rows, int64_t cols) {
+    return (double(rows) * double(cols) + 16.0 * double(rows + cols)) * double(K);
+  };
+  const double serial = cost(round_up(M, mr), round_up(N, nr));
+  double best_cost = serial;
+  for (int by_rows = 0; by_rows < 2; ++by_rows) {
+    const int64_t unit = by_rows ? mr : nr;
+    const int64_t units = ceil_div(by_rows ? M : N, unit);
+    const int parts = int(std::min<int64_t>(max_parts, units));
+    if (parts <= 1) continue;
+    const int64_t piece = ceil_div(units, parts) * unit;
+    const double c = by_rows ? cost(piece, round_up(N, nr)) : cost(round_up(M, mr), piece);
+    if (c < best_cost * 0.95) {
+      best_cost = c;
+      best.parts = parts;
+      best.by_rows = by_rows != 0;
+      best.unit = unit;
+    }
+  }
+  return best;
+}
+
+// Runs body(sub_args) for each piece of `split`, over the pool.
+template <class Body>
+void run_split(const GemmArgs& g, const Split& split, ThreadPool* pool, const Body& body) {
+  if (split.parts <= 1 || pool == nullptr) {
+    body(g);
+    return;
+  }
+  const int64_t extent = split.by_rows ? g.M : g.N;
+  const int64_t units = ceil_div(extent, split.unit);
+  const int parts = split.parts;
+  pool->parallel_for(
+      parts,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const int64_t u0 = units * t / parts, u1 = units * (t + 1) / parts;
+          const int64_t lo = std::min(extent, u0 * split.unit), hi = std::min(extent, u1 * split.unit);
+          if (lo >= hi) continue;
+          body(split.by_rows ? sub_problem(g, lo, hi, 0, g.N) : sub_problem(g, 0, g.M, lo, hi));
+        }
+      },
+      1);
+}
+
+// M == 1 or N == 1: y = alpha * R x + beta * y with the kernel's gemv forms.
+void gemv_path(const GemmMicroKernel& uk, const GemmArgs& g, ThreadPool* pool, bool force_parallel) {
+  const int64_t K = g.K;
+  bool dot;             // dot form (rows of R contiguous along k) or axpy form
+  const float* r;       // R
+  int64_t ldr;
+  const float* xsrc;    // x[k] = xsrc[k * incx]
+  int64_t incx;
+  int64_t n;            // outputs
+  float* ysrc;          // y[j] = ysrc[j * incy]
+  int64_t incy;
+  if (g.M == 1) {
+    // C[0, j] = sum_k op(A)(0, k) * op(B)(k, j)
+    xsrc = g.A;
+    incx = g.trans_a ? g.lda : 1;
+    n = g.N;
+    ysrc = g.C;
+    incy = 1;
+    r = g.B;
+    ldr = g.ldb;
+    dot = g.trans_b;
+  } else {
+    // C[i, 0] = sum_k op(A)(i, k) * op(B)(k, 0)
+    xsrc = g.B;
+    incx = g.trans_b ? 1 : g.ldb;
+    n = g.M;
+    ysrc = g.C;
+    incy = g.ldc;
+    r = g.A;
+    ldr = g.lda;
+    dot = !g.trans_a;
+  }
+  const float* x = xsrc;
+  if (incx != 1 && K > 1) {
+    float* xt = scratch(kBufX, K);
+    for (int64_t p = 0; p < K; ++p) xt[p] = xsrc[p * incx];
+    x = xt;
+  }
+  float* y = ysrc;
+  if (incy != 1 && n > 1) {
+    y = scratch(kBufY, n);
+    if (g.beta != 0.0f)
+      for (int64_t j = 0; j < n; ++j) y[j] = ysrc[j * incy];
+  }
+  const GemvFn fn = dot ? uk.gemv_dot : uk.gemv_axpy;
+  const int threads = pool ? pool->threads() : 1;
+  int parts = 1;
+  if (threads > 1) {
+    const int64_t work = n * K;
+    if (force_parallel) {
+      parts = int(std::min<int64_t>(threads, n));
+    } else if (work >= kGemvParallelMinWork) {
+      parts = int(std::min<int64_t>({int64_t(threads), work / kGemvParallelMinWork, ceil_div(n, 16)}));
+    }
+  }
+  const float alpha = g.alpha, beta = g.beta;
+  if (parts <= 1) {
+    fn(n, K, r, ldr, x, y, alpha, beta);
+  } else {
+    const int64_t units = ceil_div(n, 16);
+    pool->parallel_for(
+        parts,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t t = begin; t < end; ++t) {
+            const int64_t lo = std::min(n, units * t / parts * 16);
+            const int64_t hi = std::min(n, units * (t + 1) / parts * 16);
+            if (lo >= hi) continue;
+            fn(hi - lo, K, dot ? r + lo * ldr : r + lo, ldr, x, y + lo, alpha, beta);
+          }
+        },
+        1);
+  }
+  if (y != ysrc)
+    for (int64_t j = 0; j < n; ++j) ysrc[j * incy] = y[j];
+}
+
+void netlite_gemm(const GemmMicroKernel& uk, const GemmArgs& g, ThreadPool* pool, bool allow_gemv,
+                  bool force_parallel) {
+  if (g.M <= 0 || g.N <= 0) return;
+  if (g.K <= 0 || g.alpha == 0.0f) {
+    scale_c(g);
+    return;
+  }
+  if (allow_gemv && (g.M == 1 || g.N == 1)) {
+    gemv_path(uk, g, pool, force_parallel);
+    return;
+  }
+  const Split split = choose_split(g.M, g.N, g.K, pool ? pool->threads() : 1, uk.mr, uk.nr, force_parallel);
+  run_split(g, split, pool, [&uk](const GemmArgs& s) { packed_serial(uk, s); });
+}
+
+#ifdef NETLITE_USE_OPENBLAS
+bool fits_int(int64_t v) { return v >= 0 && v <= int64_t(0x7fffffff); }
+
+void openblas_call(const GemmArgs& s) {
+  // cblas validates leading dimensions even where they are never used.
+  const int64_t lda = std::max<int64_t>(s.lda, std::max<int64_t>(1, s.trans_a ? s.M : s.K));
+  const int64_t ldb = std::max<int64_t>(s.ldb, std::max<int64_t>(1, s.trans_b ? s.K : s.N));
+  const int64_t ldc = std::max<int64_t>(s.ldc, std::max<int64_t>(1, s.N));
+  cblas_sgemm(101, s.trans_a ? 112 : 111, s.trans_b ? 112 : 111, int(s.M), int(s.N), int(s.K), s.alpha, s.A,
+              int(lda), s.B, int(ldb), s.beta, s.C, int(ldc));
+}
+
+// Returns false when the problem does not fit cblas's 32-bit interface.
+bool openblas_gemm(const GemmArgs& g, ThreadPool* pool) {
+  if (!fits_int(g.M) || !fits_int(g.N) || !fits_int(g.K) || !fits_int(g.lda) || !fits_int(g.ldb) ||
+      !fits_int(g.ldc))
+    return false;
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+  if (g.M <= 0 || g.N <= 0) return true;
+  if (g.K <= 0 || g.alpha == 0.0f) {
+    scale_c(g);
+    return true;
+  }
+  // OpenBLAS runs single-threaded; we split N (columns, in blocks of 16) or M.
+  const Split split = choose_split(g.M, g.N, g.K, pool ? pool->threads() : 1, 16, 16, false);
+  run_split(g, split, pool, [](const GemmArgs& s) { openblas_call(s); });
+  return true;
+}
+#endif
+
+}  // namespace sgemm_driver_detail
+
+const GemmMicroKernel* gemm_generic_microkernel() { return &sgemm_driver_detail::kGenericKernel; }
+
+void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::Reference:
+      sgemm_reference(args);
+      return;
+    case GemmBackend::Auto:
+      // netlite's own SIMD kernels beat OpenBLAS 0.3.21 here (about 2x on conv
+      // shapes with AVX-512, 4x at batch 1, where OpenBLAS runs N=1 as a full
+      // GEMM); OpenBLAS only wins over the portable kernel.
+      if (std::strcmp(sgemm_driver_detail::selected_kernel().name, "generic") != 0) break;
+#ifdef NETLITE_USE_OPENBLAS
+      if (sgemm_driver_detail::openblas_gemm(args, pool)) return;
+#endif
+      break;
+    case GemmBackend::OpenBLAS:
+#ifdef NETLITE_USE_OPENBLAS
+      if (sgemm_driver_detail::openblas_gemm(args, pool)) return;
+#endif
+      break;
+    case GemmBackend::Netlite:
+      break;
+  }
+  sgemm_driver_detail::netlite_gemm(sgemm_driver_detail::selected_kernel(), args, pool, true, false);
+}
+
+bool openblas_available() {
+#ifdef NETLITE_USE_OPENBLAS
+  return true;
+#else
+  return false;
+#endif
+}
+
+const char* gemm_kernel_name() { return sgemm_driver_detail::selected_kernel().name; }
+
+namespace testing {
+
+int gemm_kernel_count() { return sgemm_driver_detail::kernel_table().count; }
+
+const char* gemm_kernel_name_at(int index) {
+  const sgemm_driver_detail::KernelTable& t = sgemm_driver_detail::kernel_table();
+  return index >= 0 && index < t.count ? t.list[index]->name : "";
+}
+
+bool gemm_kernel_usable(int index) {
+  const sgemm_driver_detail::KernelTable& t = sgemm_driver_detail::kernel_table();
+  return index >= 0 && index < t.count && t.list[index]->usable();
+}
+
+void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool allow_gemv, bool force_parallel) {
+  if (!gemm_kernel_usable(index)) return;
+  sgemm_driver_detail::netlite_gemm(*sgemm_driver_detail::kernel_table().list[index], args, pool, allow_gemv, force_parallel);
+}
+
+}  // namespace testing
+
+}  // namespace kernels
+}  // namespace netlite

@@ -1,0 +1,113 @@
+// Shared declarations between the SGEMM driver (gemm.cc) and the per-ISA
+// micro-kernel files (x86/gemm_avx2.cc, x86/gemm_avx512.cc, arm/gemm_neon.cc).
+//
+// The Netlite backend is a GotoBLAS/BLIS-style packed GEMM:
+//   op(A) is packed in strips of MR rows   : strip[k*MR + i] = op(A)(i0+i, p0+k)
+//   op(B) is packed in strips of NR columns: strip[k*NR + j] = op(B)(p0+k, j0+j)
+// Lanes past the edge of the matrix are zero-filled, so a micro-kernel always
+// runs over a full MR x NR tile and only its stores are clipped to m x n.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace netlite {
+class ThreadPool;
+namespace kernels {
+
+// Packs one strip of W lanes (W = the kernel's MR for A, NR for B) over kc
+// steps: dst[k*W + l] = src[l*lane_stride + k*k_stride] for l < w (w <= W);
+// lanes w..W-1 are written as 0. One of the two strides is always 1.
+// dst is 64-byte aligned.
+using GemmPackFn = void (*)(float* dst, const float* src, int64_t lane_stride, int64_t k_stride, int w,
+                            int64_t kc);
+
+// Micro-kernel: acc[i][j] = sum_k a[k*MR + i] * b[k*NR + j] over the full
+// MR x NR tile, then for i < m, j < n:
+//   C[i*ldc + j] = alpha * acc[i][j] + beta * C[i*ldc + j]
+// and when beta == 0 the previous contents of C are not read (NaN-safe).
+// a and b are 64-byte aligned packed strips; kc >= 1.
+using GemmMicroFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                             float alpha, float beta);
+
+// Same as GemmMicroFn but reads A in place from a row-major matrix (element
+// (i, k) at a[i*lda + k], op(A) not transposed) instead of a packed strip;
+// rows i >= m are never read. Used when packing A would not pay off (small N).
+using GemmDirectAFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                               int m, int n, float alpha, float beta);
+
+// Matrix-vector forms used when M == 1 or N == 1 (x and y contiguous):
+//   dot : y[j] = alpha * sum_k r[j*ldr + k] * x[k] + beta * y[j]   (j < n)
+//   axpy: y[j] = alpha * sum_k r[k*ldr + j] * x[k] + beta * y[j]   (j < n)
+// beta == 0 ignores y's previous contents. k >= 1.
+using GemvFn = void (*)(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y, float alpha,
+                        float beta);
+
+struct GemmMicroKernel {
+  const char* name;  // "avx512", "avx2", "neon", "generic"
+  int mr, nr;        // register tile
+  int64_t mc, kc, nc;  // cache blocking (mc multiple of mr, nc multiple of nr)
+  bool (*usable)();  // CPU supports it (checked at run time)
+  GemmPackFn pack_a, pack_b;
+  GemmMicroFn kernel;
+  GemmDirectAFn kernel_direct_a;  // may be nullptr
+  GemvFn gemv_dot, gemv_axpy;
+};
+
+// Descriptors provided by the ISA files. Each returns nullptr when its file is
+// compiled out for the target architecture.
+const GemmMicroKernel* gemm_avx512_microkernel();
+const GemmMicroKernel* gemm_avx2_microkernel();
+const GemmMicroKernel* gemm_neon_microkernel();
+const GemmMicroKernel* gemm_generic_microkernel();
+
+// Portable packer (plain C++) with the GemmPackFn contract for strip width W.
+template <int W>
+inline void gemm_pack_strip_generic(float* dst, const float* src, int64_t lane_stride, int64_t k_stride, int w,
+                                    int64_t kc) {
+  if (lane_stride == 1) {
+    // Lanes contiguous: one short copy per k.
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* s = src + k * k_stride;
+      float* d = dst + k * W;
+      int l = 0;
+      for (; l < w; ++l) d[l] = s[l];
+      for (; l < W; ++l) d[l] = 0.0f;
+    }
+    return;
+  }
+  // k contiguous within each lane: transpose, in blocks of k so the W source
+  // streams and the destination stay in L1.
+  constexpr int64_t kBlock = 64;
+  for (int64_t k0 = 0; k0 < kc; k0 += kBlock) {
+    const int64_t k1 = k0 + kBlock < kc ? k0 + kBlock : kc;
+    for (int l = 0; l < w; ++l) {
+      const float* s = src + l * lane_stride;
+      for (int64_t k = k0; k < k1; ++k) dst[k * W + l] = s[k * k_stride];
+    }
+    for (int l = w; l < W; ++l)
+      for (int64_t k = k0; k < k1; ++k) dst[k * W + l] = 0.0f;
+  }
+}
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+// AVX2 transposing packer (lane_stride != 1, k_stride == 1) for any strip
+// width W; defined in x86/gemm_avx2.cc, callable only when the CPU has AVX2.
+void gemm_pack_transpose_avx2(float* dst, const float* src, int64_t lane_stride, int w, int64_t kc, int W);
+#endif
+
+namespace testing {
+// All micro-kernels compiled into this binary, in preference order.
+int gemm_kernel_count();
+const char* gemm_kernel_name_at(int index);
+bool gemm_kernel_usable(int index);
+// Runs the Netlite backend with micro-kernel `index` (must be usable).
+// allow_gemv=false sends M==1 / N==1 problems through the packed path too;
+// force_parallel=true splits over the pool even for tiny problems.
+void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool allow_gemv = true,
+                       bool force_parallel = false);
+}  // namespace testing
+
+}  // namespace kernels
+}  // namespace netlite

@@ -1,0 +1,300 @@
+// AVX-512F SGEMM micro-kernel (MR x 32), its packers and matrix-vector
+// kernels. Every function that uses AVX-512 carries a target attribute, so the
+// file builds with plain `-O2` on any x86-64; the code only runs when the CPU
+// reports avx512f (and fma), see gemm.cc's run-time selection.
+#include "../gemm_internal.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace netlite {
+namespace kernels {
+namespace gemm_avx512_detail {
+
+constexpr int kMR = 8;
+constexpr int kNR = 32;
+
+#define NETLITE_AVX512_TARGET __attribute__((target("avx512f,avx2,fma")))
+#define NETLITE_AVX512_INLINE __attribute__((target("avx512f,avx2,fma"), always_inline)) inline
+
+bool usable() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+NETLITE_AVX512_INLINE __mmask16 lane_mask(int count) {
+  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1u);
+}
+
+template <int W>
+NETLITE_AVX512_TARGET void pack(float* dst, const float* src, int64_t ls, int64_t ks, int w, int64_t kc) {
+  if (ls == 1) {
+    // Lanes contiguous: masked copies, zero-filling lanes w..W-1.
+    if (W == 32) {
+      const __mmask16 m0 = lane_mask(w), m1 = lane_mask(w - 16);
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* s = src + k * ks;
+        _mm512_store_ps(dst + k * 32, _mm512_maskz_loadu_ps(m0, s));
+        _mm512_store_ps(dst + k * 32 + 16, _mm512_maskz_loadu_ps(m1, s + 16));
+      }
+    } else if (w == W) {
+      for (int64_t k = 0; k < kc; ++k) std::memcpy(dst + k * W, src + k * ks, sizeof(float) * W);
+    } else {
+      gemm_pack_strip_generic<W>(dst, src, ls, ks, w, kc);
+    }
+    return;
+  }
+  gemm_pack_transpose_avx2(dst, src, ls, w, kc, W);
+}
+
+// C tile update from the accumulators: rows i < m, columns j < n (masked).
+template <int MR>
+NETLITE_AVX512_INLINE void store_tile(const __m512 (&acc0)[MR], const __m512 (&acc1)[MR], float* c, int64_t ldc,
+                                      int m, int n, float alpha, float beta) {
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  const __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16);
+  if (beta == 0.0f) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        float* cr = c + i * ldc;
+        _mm512_mask_storeu_ps(cr, m0, _mm512_mul_ps(va, acc0[i]));
+        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_mul_ps(va, acc1[i]));
+      }
+    }
+  } else if (beta == 1.0f) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        float* cr = c + i * ldc;
+        _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[i], _mm512_maskz_loadu_ps(m0, cr)));
+        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[i], _mm512_maskz_loadu_ps(m1, cr + 16)));
+      }
+    }
+  } else {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        float* cr = c + i * ldc;
+        const __m512 c0 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m0, cr));
+        const __m512 c1 = _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16));
+        _mm512_mask_storeu_ps(cr, m0, _mm512_fmadd_ps(va, acc0[i], c0));
+        _mm512_mask_storeu_ps(cr + 16, m1, _mm512_fmadd_ps(va, acc1[i], c1));
+      }
+    }
+  }
+}
+
+template <int MR>
+NETLITE_AVX512_TARGET void kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                                  float alpha, float beta) {
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+    if (i < m) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+    a += MR;
+    b += kNR;
+  }
+  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta);
+}
+
+// Same tile with A read in place (row-major, element (i, k) at a[i*lda + k])
+// instead of from a packed strip; rows >= m are never read.
+template <int MR>
+NETLITE_AVX512_TARGET void kernel_direct_a(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                           int64_t ldc, int m, int n, float alpha, float beta) {
+  const float* ap[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) ap[i] = a + (i < m ? i : 0) * lda;
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    acc0[i] = _mm512_setzero_ps();
+    acc1[i] = _mm512_setzero_ps();
+  }
+#pragma GCC unroll 2
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(ap[i][k]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+    b += kNR;
+  }
+  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta);
+}
+
+// Horizontal sum, entirely in zmm registers with zero-masked shuffles: GCC 12
+// warns (-Wmaybe-uninitialized) inside immintrin.h for _mm512_reduce_add_ps
+// and the 512->256/128 casts.
+NETLITE_AVX512_INLINE float hsum(__m512 v) {
+  const __mmask16 all = 0xFFFF;
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_maskz_shuffle_f32x4(all, v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_maskz_permute_ps(all, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_cvtss_f32(v);
+}
+
+NETLITE_AVX512_INLINE float finish(float sum, float alpha, float beta, float y) {
+  return beta == 0.0f ? alpha * sum : alpha * sum + beta * y;
+}
+
+// y[j] = alpha * dot(r_j, x) + beta * y[j], 4 rows at a time.
+NETLITE_AVX512_TARGET void gemv_dot(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y,
+                                    float alpha, float beta) {
+  const int64_t k16 = k & ~int64_t(15);
+  const __mmask16 tail = lane_mask(int(k - k16));
+  int64_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float* r0 = r + j * ldr;
+    const float* r1 = r0 + ldr;
+    const float* r2 = r1 + ldr;
+    const float* r3 = r2 + ldr;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+    __m512 e0 = _mm512_setzero_ps(), e1 = _mm512_setzero_ps(), e2 = _mm512_setzero_ps(), e3 = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p + 32 <= k; p += 32) {
+      const __m512 x0 = _mm512_loadu_ps(x + p), x1 = _mm512_loadu_ps(x + p + 16);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + p), x0, a1);
+      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + p), x0, a2);
+      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + p), x0, a3);
+      e0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + p + 16), x1, e0);
+      e1 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + p + 16), x1, e1);
+      e2 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + p + 16), x1, e2);
+      e3 = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + p + 16), x1, e3);
+    }
+    for (; p < k16; p += 16) {
+      const __m512 x0 = _mm512_loadu_ps(x + p);
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + p), x0, a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(r1 + p), x0, a1);
+      a2 = _mm512_fmadd_ps(_mm512_loadu_ps(r2 + p), x0, a2);
+      a3 = _mm512_fmadd_ps(_mm512_loadu_ps(r3 + p), x0, a3);
+    }
+    if (p < k) {
+      const __m512 x0 = _mm512_maskz_loadu_ps(tail, x + p);
+      e0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r0 + p), x0, e0);
+      e1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r1 + p), x0, e1);
+      e2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r2 + p), x0, e2);
+      e3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r3 + p), x0, e3);
+    }
+    y[j] = finish(hsum(_mm512_add_ps(a0, e0)), alpha, beta, y[j]);
+    y[j + 1] = finish(hsum(_mm512_add_ps(a1, e1)), alpha, beta, y[j + 1]);
+    y[j + 2] = finish(hsum(_mm512_add_ps(a2, e2)), alpha, beta, y[j + 2]);
+    y[j + 3] = finish(hsum(_mm512_add_ps(a3, e3)), alpha, beta, y[j + 3]);
+  }
+  for (; j < n; ++j) {
+    const float* r0 = r + j * ldr;
+    __m512 a0 = _mm512_setzero_ps();
+    int64_t p = 0;
+    for (; p < k16; p += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(r0 + p), _mm512_loadu_ps(x + p), a0);
+    if (p < k) a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, r0 + p), _mm512_maskz_loadu_ps(tail, x + p), a0);
+    y[j] = finish(hsum(a0), alpha, beta, y[j]);
+  }
+}
+
+// y[j] = alpha * sum_k x[k] * r[k*ldr + j] + beta * y[j]: streams rows of r,
+// 4 at a time, into an L1-resident accumulator block.
+NETLITE_AVX512_TARGET void gemv_axpy(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y,
+                                     float alpha, float beta) {
+  constexpr int64_t kCols = 1024;
+  alignas(64) float acc[kCols];
+  for (int64_t j0 = 0; j0 < n; j0 += kCols) {
+    const int64_t nb = n - j0 < kCols ? n - j0 : kCols;
+    const int64_t nb16 = nb & ~int64_t(15);
+    const __mmask16 tail = lane_mask(int(nb - nb16));
+    for (int64_t j = 0; j < nb; j += 16) _mm512_store_ps(acc + j, _mm512_setzero_ps());
+    const float* rb = r + j0;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const float* r0 = rb + p * ldr;
+      const float* r1 = r0 + ldr;
+      const float* r2 = r1 + ldr;
+      const float* r3 = r2 + ldr;
+      const __m512 x0 = _mm512_set1_ps(x[p]), x1 = _mm512_set1_ps(x[p + 1]);
+      const __m512 x2 = _mm512_set1_ps(x[p + 2]), x3 = _mm512_set1_ps(x[p + 3]);
+      int64_t j = 0;
+      for (; j < nb16; j += 16) {
+        __m512 t = _mm512_load_ps(acc + j);
+        t = _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), t);
+        t = _mm512_fmadd_ps(x1, _mm512_loadu_ps(r1 + j), t);
+        t = _mm512_fmadd_ps(x2, _mm512_loadu_ps(r2 + j), t);
+        t = _mm512_fmadd_ps(x3, _mm512_loadu_ps(r3 + j), t);
+        _mm512_store_ps(acc + j, t);
+      }
+      if (j < nb) {
+        __m512 t = _mm512_load_ps(acc + j);
+        t = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(tail, r0 + j), t);
+        t = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(tail, r1 + j), t);
+        t = _mm512_fmadd_ps(x2, _mm512_maskz_loadu_ps(tail, r2 + j), t);
+        t = _mm512_fmadd_ps(x3, _mm512_maskz_loadu_ps(tail, r3 + j), t);
+        _mm512_store_ps(acc + j, t);
+      }
+    }
+    for (; p < k; ++p) {
+      const float* r0 = rb + p * ldr;
+      const __m512 x0 = _mm512_set1_ps(x[p]);
+      int64_t j = 0;
+      for (; j < nb16; j += 16)
+        _mm512_store_ps(acc + j, _mm512_fmadd_ps(x0, _mm512_loadu_ps(r0 + j), _mm512_load_ps(acc + j)));
+      if (j < nb)
+        _mm512_store_ps(acc + j, _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(tail, r0 + j), _mm512_load_ps(acc + j)));
+    }
+    float* yb = y + j0;
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int64_t j = 0; j < nb; j += 16) {
+      const __mmask16 mk = lane_mask(int(nb - j));
+      __m512 out = _mm512_mul_ps(va, _mm512_load_ps(acc + j));
+      if (beta != 0.0f) out = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(mk, yb + j), out);
+      _mm512_mask_storeu_ps(yb + j, mk, out);
+    }
+  }
+}
+
+const GemmMicroKernel kKernel = {
+    "avx512",  kMR,       kNR,         /*mc=*/1024, /*kc=*/512, /*nc=*/256, usable,
+    pack<kMR>, pack<kNR>, kernel<kMR>, kernel_direct_a<kMR>, gemv_dot, gemv_axpy,
+};
+
+#undef NETLITE_AVX512_INLINE
+#undef NETLITE_AVX512_TARGET
+
+}  // namespace gemm_avx512_detail
+
+const GemmMicroKernel* gemm_avx512_microkernel() { return &gemm_avx512_detail::kKernel; }
+
+}  // namespace kernels
+}  // namespace netlite
+
+#else  // not x86 with GCC/Clang
+
+namespace netlite {
+namespace kernels {
+const GemmMicroKernel* gemm_avx512_microkernel() { return nullptr; }
+}  // namespace kernels
+}  // namespace netlite
+
+#endif
