@@ -174,6 +174,9 @@ NETLITE_API void netlite_session_free(netlite_session* session);
 
 /* Binds an input by name. The data is BORROWED, not copied: it must stay valid
  * and unchanged until the next netlite_session_run on this session returns.
+ * That run consumes every binding: bind all inputs again before the next run.
+ * An output that is an input passed through (e.g. by Identity) points into the
+ * caller's input buffer.
  * dims may differ from the model's where the model leaves a dim free (-1);
  * a change of shape re-plans the session on the next run. size_bytes must equal
  * the product of dims times the element size. */
@@ -181,7 +184,7 @@ NETLITE_API netlite_status netlite_session_set_input(netlite_session* session, c
                                                      int32_t dtype, const int64_t* dims, size_t ndim,
                                                      const void* data, size_t size_bytes);
 
-/* Runs the model on the bound inputs. All inputs must be set. */
+/* Runs the model on the bound inputs. All inputs must be set; afterwards none is. */
 NETLITE_API netlite_status netlite_session_run(netlite_session* session);
 
 /* Reads output `index` of the last successful run (no copy). */

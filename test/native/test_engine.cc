@@ -55,6 +55,8 @@ NETLITE_TEST(engine_runs_relu_chain_and_reports_symbolic_dims) {
     const float* y = static_cast<const float*>(out.data);
     for (size_t i = 0; i < x.size(); ++i) CHECK(y[i] == (x[i] > 0 ? x[i] : 0.0f));
   }
+  // A run consumes the bindings: running again without binding is an error, not a stale read.
+  CHECK(netlite_session_run(s) == NETLITE_ERR_RUNTIME);
   netlite_session_free(s);
   netlite_model_free(m);
 }

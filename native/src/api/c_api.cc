@@ -136,6 +136,7 @@ netlite_status netlite_model_load(const void* data, size_t size, const netlite_o
   return netlite::c_api_detail::guarded([&] {
     netlite::c_api_detail::require(out_model, "out_model");
     *out_model = nullptr;
+    if (size == 0) netlite::fail(netlite::StatusCode::InvalidModel, "model is empty (0 bytes)");
     netlite::c_api_detail::require(data, "data");
     netlite::ModelOptions mo = netlite::c_api_detail::to_model_options(options);
     *out_model = netlite::c_api_detail::wrap_model(
@@ -250,6 +251,11 @@ netlite_status netlite_session_set_input(netlite_session* session, const char* n
 netlite_status netlite_session_run(netlite_session* session) {
   return netlite::c_api_detail::guarded([&] {
     netlite::c_api_detail::require(session, "session");
+    // Bindings are borrowed pointers: one run consumes them, whatever its outcome.
+    struct Unbind {
+      netlite::Session& s;
+      ~Unbind() { s.unbind_inputs(); }
+    } unbind{*session->session};
     session->session->run();
   });
 }

@@ -18,6 +18,11 @@ class Session {
   // Binds input `index` (borrowed: data must outlive the next run()).
   void set_input(size_t index, DType dtype, const Shape& shape, const void* data, size_t bytes);
   void run();
+  // Forgets every bound input (the C API does this after each run, so a stale
+  // borrowed pointer can never be read by a later run).
+  void unbind_inputs() {
+    for (Bound& b : bound_) { b.set = false; b.data = nullptr; }
+  }
   // Output `index` of the last successful run (a view; valid until the next run/set_input).
   const Tensor& output(size_t index) const;
   size_t arena_bytes() const { return plan_ ? plan_->arena_bytes : 0; }

@@ -1,0 +1,16 @@
+// Jest runs the TypeScript tests in test/*.test.ts (and test/**/*.test.ts) with ts-jest,
+// type-checked against tsconfig.test.json. Native C++ tests run before jest, from
+// tools/run-native-tests.js (see `npm test`).
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json', 'node'],
+  testTimeout: 60000,
+  // Keep artefacts of other tools out of the haste map.
+  modulePathIgnorePatterns: ['<rootDir>/build', '<rootDir>/build-.*', '<rootDir>/dist', '<rootDir>/prebuilds'],
+};

@@ -1,0 +1,1214 @@
+// netlite's Node.js binding: a thin N-API layer over the C API in netlite.h.
+//
+// The JS surface (mirrored 1:1 by lib/native.ts):
+//   version(), buildInfo(), loadModel(source, options[, callback]), loadModelSync(source, options),
+//   loadMxnetModel(symbol, params, inputShapes, options[, callback]), loadMxnetModelSync(...),
+//   ops(), and Model objects with inputs(), outputs(), memory(), run(feeds[, callback]),
+//   runSync(feeds), dispose().
+//
+// Rules this file keeps (see STYLE.md, "AsyncWorker discipline" and "Lifecycle guarded"):
+//   - Per-env state lives in the Addon instance (context-aware: loads in worker_threads), and an
+//     env cleanup hook frees every model when the env (main thread or a Worker) goes away.
+//   - Execute() makes no N-API call. Input typed arrays are borrowed (their ArrayBuffers are
+//     pinned by references until the run settles); outputs are copied once, on the worker thread,
+//     into buffers that become the result ArrayBuffers without a further copy.
+//   - Error text comes from netlite_last_error() on the thread that made the failing call.
+//   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
+//     dispose() drops the wrapper's share, so the native model is freed when the last run settles.
+//   - Model objects are type-tagged: a foreign object passed as `this` is rejected.
+#include <napi.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "netlite.h"
+
+namespace netlite_addon {
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+const char* StatusCode(netlite_status status) {
+  switch (status) {
+    case NETLITE_ERR_INVALID_ARGUMENT: return "ERR_INVALID_ARGUMENT";
+    case NETLITE_ERR_INVALID_MODEL: return "ERR_INVALID_MODEL";
+    case NETLITE_ERR_UNSUPPORTED: return "ERR_UNSUPPORTED";
+    case NETLITE_ERR_SHAPE: return "ERR_SHAPE";
+    case NETLITE_ERR_DTYPE: return "ERR_DTYPE";
+    case NETLITE_ERR_OUT_OF_MEMORY: return "ERR_OUT_OF_MEMORY";
+    case NETLITE_ERR_IO: return "ERR_IO";
+    case NETLITE_ERR_NOT_FOUND: return "ERR_NOT_FOUND";
+    case NETLITE_ERR_RUNTIME: return "ERR_RUNTIME";
+    case NETLITE_OK:  // an OK status never becomes an error; treat a mix-up as a bug
+    case NETLITE_ERR_INTERNAL:
+    default: return "ERR_INTERNAL";
+  }
+}
+
+constexpr const char* kDisposed = "ERR_DISPOSED";
+constexpr const char* kInvalidArgument = "ERR_INVALID_ARGUMENT";
+
+Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message, bool type_error = false) {
+  Napi::Error error = type_error ? Napi::TypeError::New(env, message) : Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+Napi::Error StatusError(Napi::Env env, netlite_status status, const std::string& message) {
+  std::string text = message.empty() ? std::string("netlite failed with ") + StatusCode(status) : message;
+  return CodedError(env, StatusCode(status), text);
+}
+
+[[noreturn]] void ThrowTypeError(Napi::Env env, const std::string& message) {
+  throw CodedError(env, kInvalidArgument, message, true);
+}
+
+[[noreturn]] void ThrowError(Napi::Env env, const char* code, const std::string& message) {
+  throw CodedError(env, code, message);
+}
+
+// A status plus the thread-local message read right after the failing call.
+struct Failure {
+  netlite_status status = NETLITE_OK;
+  std::string message;
+  bool failed() const { return status != NETLITE_OK; }
+  void Set(netlite_status s) {
+    status = s;
+    const char* m = netlite_last_error();
+    message = (m && *m) ? m : std::string("netlite failed with ") + StatusCode(s);
+  }
+  void Set(netlite_status s, std::string m) {
+    status = s;
+    message = std::move(m);
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Element types
+
+const char* DTypeName(int32_t dtype) {
+  switch (dtype) {
+    case NETLITE_DTYPE_FLOAT32: return "float32";
+    case NETLITE_DTYPE_UINT8: return "uint8";
+    case NETLITE_DTYPE_INT8: return "int8";
+    case NETLITE_DTYPE_INT32: return "int32";
+    case NETLITE_DTYPE_INT64: return "int64";
+    case NETLITE_DTYPE_BOOL: return "bool";
+    default: return "unknown";
+  }
+}
+
+int32_t DTypeFromName(const std::string& name) {
+  if (name == "float32") return NETLITE_DTYPE_FLOAT32;
+  if (name == "uint8") return NETLITE_DTYPE_UINT8;
+  if (name == "int8") return NETLITE_DTYPE_INT8;
+  if (name == "int32") return NETLITE_DTYPE_INT32;
+  if (name == "int64") return NETLITE_DTYPE_INT64;
+  if (name == "bool") return NETLITE_DTYPE_BOOL;
+  return NETLITE_DTYPE_UNDEFINED;
+}
+
+size_t DTypeSize(int32_t dtype) {
+  switch (dtype) {
+    case NETLITE_DTYPE_FLOAT32: case NETLITE_DTYPE_INT32: return 4;
+    case NETLITE_DTYPE_INT64: return 8;
+    case NETLITE_DTYPE_UINT8: case NETLITE_DTYPE_INT8: case NETLITE_DTYPE_BOOL: return 1;
+    default: return 0;
+  }
+}
+
+// The typed array class that carries each dtype (bool is one byte per element).
+bool TypedArrayFits(int32_t dtype, napi_typedarray_type type) {
+  switch (dtype) {
+    case NETLITE_DTYPE_FLOAT32: return type == napi_float32_array;
+    case NETLITE_DTYPE_INT64: return type == napi_bigint64_array;
+    case NETLITE_DTYPE_INT32: return type == napi_int32_array;
+    case NETLITE_DTYPE_INT8: return type == napi_int8_array;
+    case NETLITE_DTYPE_UINT8: case NETLITE_DTYPE_BOOL:
+      return type == napi_uint8_array || type == napi_uint8_clamped_array;
+    default: return false;
+  }
+}
+
+bool TypedArrayFor(int32_t dtype, napi_typedarray_type* out) {
+  switch (dtype) {
+    case NETLITE_DTYPE_FLOAT32: *out = napi_float32_array; return true;
+    case NETLITE_DTYPE_INT64: *out = napi_bigint64_array; return true;
+    case NETLITE_DTYPE_INT32: *out = napi_int32_array; return true;
+    case NETLITE_DTYPE_INT8: *out = napi_int8_array; return true;
+    case NETLITE_DTYPE_UINT8: case NETLITE_DTYPE_BOOL: *out = napi_uint8_array; return true;
+    default: return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model state shared by the JS wrapper and the runs in flight
+
+struct TensorInfo {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;
+};
+
+class Addon;
+
+// Idle sessions kept per model; more are created under load and freed on return.
+constexpr size_t kMaxIdleSessions = 4;
+
+class ModelState {
+ public:
+  ModelState(Addon* addon, netlite_model* model) : addon_(addon), model_(model) {}
+  ~ModelState();
+  ModelState(const ModelState&) = delete;
+  ModelState& operator=(const ModelState&) = delete;
+
+  netlite_model* model() const { return model_; }
+
+  // Takes an idle session or creates one. Any thread.
+  netlite_session* Acquire(Failure* failure) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!model_) {
+      failure->Set(NETLITE_ERR_RUNTIME, "the model has been freed");
+      return nullptr;
+    }
+    if (!idle_.empty()) {
+      netlite_session* s = idle_.back();
+      idle_.pop_back();
+      return s;
+    }
+    netlite_session* s = nullptr;
+    netlite_status st = netlite_session_create(model_, &s);
+    if (st != NETLITE_OK) {
+      failure->Set(st);
+      return nullptr;
+    }
+    return s;
+  }
+
+  // Returns a session after a run. A session whose run failed is freed rather than
+  // reused, so no half-bound state can leak into a later run. Any thread.
+  void Release(netlite_session* s, bool healthy) {
+    if (!s) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (healthy && model_ && idle_.size() < kMaxIdleSessions) {
+        idle_.push_back(s);
+        return;
+      }
+    }
+    netlite_session_free(s);
+  }
+
+  // Frees sessions and the model. JS thread; caller guarantees no run is in flight
+  // (it holds the last reference, or the run count is zero).
+  void FreeNative();
+
+  void Detach() { addon_ = nullptr; }
+
+  std::vector<TensorInfo> inputs, outputs;
+  uint64_t weights_bytes = 0, arena_bytes = 0;
+  int64_t external_memory = 0;     // bytes reported to V8 with AdjustExternalMemory
+  napi_env env = nullptr;
+  int runs_in_flight = 0;          // JS thread only
+
+ private:
+  Addon* addon_;                   // null once the env is being torn down
+  netlite_model* model_;
+  std::mutex mu_;
+  std::vector<netlite_session*> idle_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The per-env addon instance
+
+class ModelWrap;
+
+class Addon : public Napi::Addon<Addon> {
+ public:
+  Addon(Napi::Env env, Napi::Object exports);
+  ~Addon() {
+    if (!cleaned_up_) {
+      Cleanup();
+      napi_remove_env_cleanup_hook(env_, &Addon::CleanupHook, this);
+    }
+  }
+
+  // Wraps a freshly loaded model into a JS Model object; takes ownership of `model`.
+  Napi::Object NewModel(Napi::Env env, netlite_model* model);
+
+  void Register(ModelState* s) { live_.insert(s); }
+  void Unregister(ModelState* s) { live_.erase(s); }
+
+  // The ModelState a Model constructor call may adopt (set only inside NewModel).
+  std::shared_ptr<ModelState> pending_;
+
+ private:
+  Napi::Value Version(const Napi::CallbackInfo& info);
+  Napi::Value BuildInfo(const Napi::CallbackInfo& info);
+  Napi::Value LoadModel(const Napi::CallbackInfo& info);
+  Napi::Value LoadModelSync(const Napi::CallbackInfo& info);
+  Napi::Value LoadMxnetModel(const Napi::CallbackInfo& info);
+  Napi::Value LoadMxnetModelSync(const Napi::CallbackInfo& info);
+  Napi::Value LiveModels(const Napi::CallbackInfo& info);
+  Napi::Value Ops(const Napi::CallbackInfo& info);
+
+  static void CleanupHook(void* arg) { static_cast<Addon*>(arg)->Cleanup(); }
+
+  // The env is going away: free every model no run is using (runs in flight free
+  // theirs when their worker is destroyed).
+  void Cleanup() {
+    cleaned_up_ = true;
+    std::unordered_set<ModelState*> live;
+    live.swap(live_);
+    for (ModelState* s : live) {
+      s->Detach();
+      if (s->runs_in_flight == 0) s->FreeNative();
+    }
+    model_ctor_.Reset();
+  }
+
+  napi_env env_;
+  bool cleaned_up_ = false;
+  Napi::FunctionReference model_ctor_;
+  std::unordered_set<ModelState*> live_;
+};
+
+ModelState::~ModelState() {
+  FreeNative();
+  if (addon_) addon_->Unregister(this);
+}
+
+void ModelState::FreeNative() {
+  std::vector<netlite_session*> idle;
+  netlite_model* model = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle.swap(idle_);
+    model = model_;
+    model_ = nullptr;
+  }
+  for (netlite_session* s : idle) netlite_session_free(s);
+  netlite_model_free(model);
+  if (external_memory && env && addon_) {
+    int64_t ignored = 0;
+    napi_adjust_external_memory(env, -external_memory, &ignored);
+  }
+  external_memory = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument parsing (JS thread)
+
+std::string Describe(const Napi::Value& v) {
+  if (v.IsUndefined()) return "undefined";
+  if (v.IsNull()) return "null";
+  if (v.IsArray()) return "an array";
+  if (v.IsTypedArray()) return "a typed array";
+  if (v.IsFunction()) return "a function";
+  if (v.IsString()) return "a string";
+  if (v.IsNumber()) return "a number";
+  if (v.IsBoolean()) return "a boolean";
+  if (v.IsBigInt()) return "a bigint";
+  if (v.IsObject()) return "an object";
+  return "a value of another type";
+}
+
+// A non-negative integer that fits in a double exactly.
+bool ToCount(const Napi::Value& v, uint64_t* out) {
+  if (!v.IsNumber()) return false;
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d))) return false;
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+void ParseOptions(Napi::Env env, const Napi::Value& value, netlite_options* opts) {
+  netlite_options_init(opts);
+  if (value.IsUndefined() || value.IsNull()) return;
+  if (!value.IsObject() || value.IsArray() || value.IsFunction()) {
+    ThrowTypeError(env, "Expected options to be an object but received " + Describe(value));
+  }
+  Napi::Object o = value.As<Napi::Object>();
+  Napi::Value threads = o.Get("threads");
+  if (!threads.IsUndefined()) {
+    double d = threads.IsNumber() ? threads.As<Napi::Number>().DoubleValue() : -1;
+    if (!threads.IsNumber() || !(d >= 0) || d > 1024 || d != static_cast<double>(static_cast<int32_t>(d))) {
+      ThrowTypeError(env, "Expected options.threads to be an integer from 0 to 1024");
+    }
+    opts->threads = static_cast<int32_t>(d);
+  }
+  Napi::Value gemm = o.Get("gemm");
+  if (!gemm.IsUndefined()) {
+    std::string g = gemm.IsString() ? gemm.As<Napi::String>().Utf8Value() : "";
+    if (g == "auto") opts->gemm_backend = NETLITE_GEMM_AUTO;
+    else if (g == "reference") opts->gemm_backend = NETLITE_GEMM_REFERENCE;
+    else if (g == "netlite") opts->gemm_backend = NETLITE_GEMM_NETLITE;
+    else if (g == "openblas") opts->gemm_backend = NETLITE_GEMM_OPENBLAS;
+    else ThrowTypeError(env, "Expected options.gemm to be 'auto', 'reference', 'netlite' or 'openblas'");
+  }
+  Napi::Value optimize = o.Get("optimize");
+  if (!optimize.IsUndefined()) {
+    if (!optimize.IsBoolean()) ThrowTypeError(env, "Expected options.optimize to be a boolean");
+    opts->optimize = optimize.As<Napi::Boolean>().Value() ? 1 : 0;
+  }
+  Napi::Value limit = o.Get("memoryLimit");
+  if (!limit.IsUndefined()) {
+    uint64_t n = 0;
+    if (!ToCount(limit, &n)) ThrowTypeError(env, "Expected options.memoryLimit to be a non-negative integer");
+    opts->memory_limit = n;
+  }
+}
+
+// A non-null pointer for empty buffers (a zero-length typed array may have none, and
+// the C API reads a null pointer as a missing argument).
+const unsigned char kEmpty[1] = {0};
+
+// Model bytes (borrowed, pinned) or a file path.
+struct ModelSource {
+  std::string path;
+  bool from_path = false;
+  const void* data = nullptr;
+  size_t size = 0;
+  Napi::ObjectReference pin;
+};
+
+void ParseSource(Napi::Env env, const Napi::Value& v, ModelSource* src) {
+  if (v.IsString()) {
+    src->path = v.As<Napi::String>().Utf8Value();
+    if (src->path.empty()) ThrowTypeError(env, "Expected a model path but received an empty string");
+    if (src->path.find('\0') != std::string::npos) ThrowTypeError(env, "The model path contains a NUL character");
+    src->from_path = true;
+    return;
+  }
+  if (v.IsTypedArray()) {
+    napi_typedarray_type type;
+    size_t length = 0, offset = 0;
+    void* data = nullptr;
+    napi_value ab = nullptr;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, v, &type, &length, &data, &ab, &offset));
+    if (type != napi_uint8_array && type != napi_uint8_clamped_array && type != napi_int8_array) {
+      ThrowTypeError(env, "Expected the model bytes as a Uint8Array");
+    }
+    src->data = data ? data : kEmpty;
+    src->size = length;
+    src->pin = Napi::Persistent(Napi::Object(env, ab));
+    return;
+  }
+  if (v.IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = v.As<Napi::ArrayBuffer>();
+    src->data = ab.Data() ? ab.Data() : kEmpty;
+    src->size = ab.ByteLength();
+    src->pin = Napi::Persistent(Napi::Object(env, ab));
+    return;
+  }
+  ThrowTypeError(env, "Expected a model path (string) or bytes (Uint8Array) but received " + Describe(v));
+}
+
+// An MXNet model: symbol JSON and params, each a path or bytes, and optional input shapes
+// ({name: dims}, -1 for a free dim; absent: inputs found from the params, rank free).
+struct MxnetSource {
+  ModelSource symbol, params;
+  std::vector<std::string> input_names;
+  std::vector<std::vector<int64_t>> input_dims;
+};
+
+void ParseMxnetSource(Napi::Env env, const Napi::CallbackInfo& info, MxnetSource* src) {
+  ParseSource(env, info[0], &src->symbol);
+  ParseSource(env, info[1], &src->params);
+  Napi::Value shapes = info[2];
+  if (shapes.IsUndefined() || shapes.IsNull()) return;
+  if (!shapes.IsObject() || shapes.IsArray()) {
+    ThrowTypeError(env, "Expected inputShapes to be an object mapping input names to dims but received " + Describe(shapes));
+  }
+  Napi::Object o = shapes.As<Napi::Object>();
+  Napi::Array names = o.GetPropertyNames();
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    std::string name = names.Get(i).ToString().Utf8Value();
+    Napi::Value dims = o.Get(name);
+    if (!dims.IsArray() || dims.As<Napi::Array>().Length() > 32) {
+      ThrowTypeError(env, "Expected inputShapes['" + name + "'] to be an array of at most 32 integers");
+    }
+    Napi::Array a = dims.As<Napi::Array>();
+    std::vector<int64_t> d;
+    for (uint32_t k = 0; k < a.Length(); ++k) {
+      Napi::Value v = a.Get(k);
+      double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -2;
+      if (!(x == -1 || (x >= 0 && x <= 9007199254740991.0 && x == double(int64_t(x))))) {
+        ThrowTypeError(env, "Expected inputShapes['" + name + "'] to hold non-negative integers or -1");
+      }
+      d.push_back(int64_t(x));
+    }
+    src->input_names.push_back(name);
+    src->input_dims.push_back(std::move(d));
+  }
+}
+
+// Reads a whole file; no N-API (runs on worker threads).
+bool ReadWholeFile(const std::string& path, const char* what, std::string* out, Failure* failure) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  std::streamoff n = f ? std::streamoff(f.tellg()) : std::streamoff(-1);
+  if (n < 0) {
+    failure->Set(NETLITE_ERR_IO, std::string("cannot open the MXNet ") + what + " file '" + path + "'");
+    return false;
+  }
+  out->resize(static_cast<size_t>(n));
+  f.seekg(0);
+  if (n > 0 && !f.read(&(*out)[0], n)) {
+    failure->Set(NETLITE_ERR_IO, std::string("cannot read the MXNet ") + what + " file '" + path + "'");
+    return false;
+  }
+  return true;
+}
+
+// Loads an MXNet model; no N-API (runs on worker threads). Null with `failure` set on error.
+netlite_model* LoadMxnet(const MxnetSource& src, const netlite_options& options, Failure* failure) {
+  std::string symbol_file, params_file;
+  const char* symbol = static_cast<const char*>(src.symbol.data);
+  size_t symbol_size = src.symbol.size;
+  const void* params = src.params.data;
+  size_t params_size = src.params.size;
+  if (src.symbol.from_path) {
+    if (!ReadWholeFile(src.symbol.path, "symbol", &symbol_file, failure)) return nullptr;
+    symbol = symbol_file.data();
+    symbol_size = symbol_file.size();
+  }
+  if (src.params.from_path) {
+    if (!ReadWholeFile(src.params.path, "params", &params_file, failure)) return nullptr;
+    params = params_file.data();
+    params_size = params_file.size();
+  }
+  std::vector<const char*> names;
+  std::vector<const int64_t*> dims;
+  std::vector<size_t> ndims;
+  for (size_t i = 0; i < src.input_names.size(); ++i) {
+    names.push_back(src.input_names[i].c_str());
+    dims.push_back(src.input_dims[i].data());
+    ndims.push_back(src.input_dims[i].size());
+  }
+  netlite_model* model = nullptr;
+  netlite_status st = netlite_model_load_mxnet(symbol, symbol_size, params_size ? params : nullptr, params_size,
+                                               names.data(), dims.data(), ndims.data(), names.size(), &options, &model);
+  if (st != NETLITE_OK) {
+    failure->Set(st);
+    return nullptr;
+  }
+  return model;
+}
+
+// One bound input of a run. `data` is borrowed from a pinned ArrayBuffer.
+struct InputBinding {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;
+  const void* data = nullptr;
+  size_t bytes = 0;
+};
+
+// Reads `feeds` ({ name: { type, dims, data } }) on the JS thread. The model's input
+// list is authoritative: every input must be fed (a session keeps bindings across runs,
+// so a missing feed must never fall back to a previous run's borrowed pointer), and
+// every feed must name an input.
+void ParseFeeds(Napi::Env env, const ModelState& model, const Napi::Value& value,
+                std::vector<InputBinding>* bindings, std::vector<Napi::ObjectReference>* pins) {
+  if (!value.IsObject() || value.IsArray() || value.IsFunction() || value.IsTypedArray()) {
+    ThrowTypeError(env, "Expected feeds to be an object mapping input names to tensors but received " +
+                            Describe(value));
+  }
+  Napi::Object feeds = value.As<Napi::Object>();
+  Napi::Array names = feeds.GetPropertyNames();
+  std::vector<bool> fed(model.inputs.size(), false);
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    std::string name = names.Get(i).ToString().Utf8Value();
+    size_t index = model.inputs.size();
+    for (size_t k = 0; k < model.inputs.size(); ++k) {
+      if (model.inputs[k].name == name) index = k;
+    }
+    if (index == model.inputs.size()) ThrowError(env, "ERR_NOT_FOUND", "The model has no input named '" + name + "'");
+    const TensorInfo& info = model.inputs[index];
+    Napi::Value feed = feeds.Get(name);
+    if (!feed.IsObject() || feed.IsArray()) {
+      ThrowTypeError(env, "Expected feed '" + name + "' to be a {type, dims, data} object but received " +
+                              Describe(feed));
+    }
+    Napi::Object t = feed.As<Napi::Object>();
+    InputBinding b;
+    b.name = name;
+    Napi::Value type = t.Get("type");
+    b.dtype = type.IsString() ? DTypeFromName(type.As<Napi::String>().Utf8Value()) : NETLITE_DTYPE_UNDEFINED;
+    if (b.dtype == NETLITE_DTYPE_UNDEFINED) {
+      ThrowTypeError(env, "Expected feed '" + name + "'.type to be one of float32, int64, int32, uint8, int8, bool");
+    }
+    if (b.dtype != info.dtype) {
+      ThrowError(env, "ERR_DTYPE", "Input '" + name + "' expects " + DTypeName(info.dtype) + " but received " +
+                                       DTypeName(b.dtype));
+    }
+    Napi::Value dims = t.Get("dims");
+    if (!dims.IsArray()) ThrowTypeError(env, "Expected feed '" + name + "'.dims to be an array of integers");
+    Napi::Array dims_array = dims.As<Napi::Array>();
+    uint32_t rank = dims_array.Length();
+    if (rank > 64) ThrowError(env, "ERR_SHAPE", "Input '" + name + "' has too many dims");
+    uint64_t count = 1;
+    bool overflow = false;
+    for (uint32_t d = 0; d < rank; ++d) {
+      uint64_t n = 0;
+      if (!ToCount(dims_array.Get(d), &n)) {
+        ThrowTypeError(env, "Expected feed '" + name + "'.dims to hold non-negative integers");
+      }
+      b.dims.push_back(static_cast<int64_t>(n));
+      if (n != 0 && count > UINT64_MAX / n) overflow = true;
+      count *= n;
+    }
+    Napi::Value data = t.Get("data");
+    if (!data.IsTypedArray()) {
+      ThrowTypeError(env, "Expected feed '" + name + "'.data to be a typed array but received " + Describe(data));
+    }
+    napi_typedarray_type ta_type;
+    size_t length = 0, offset = 0;
+    void* ptr = nullptr;
+    napi_value ab = nullptr;
+    NAPI_THROW_IF_FAILED_VOID(env, napi_get_typedarray_info(env, data, &ta_type, &length, &ptr, &ab, &offset));
+    if (!TypedArrayFits(b.dtype, ta_type)) {
+      ThrowError(env, "ERR_DTYPE", "Feed '" + name + "' has type " + DTypeName(b.dtype) +
+                                       " but its data is not the matching typed array");
+    }
+    if (overflow || count != length) {
+      ThrowError(env, "ERR_SHAPE", "Feed '" + name + "' has " + std::to_string(length) +
+                                       " elements but its dims need " + (overflow ? "more" : std::to_string(count)));
+    }
+    b.bytes = length * DTypeSize(b.dtype);
+    b.data = ptr ? ptr : kEmpty;
+    pins->push_back(Napi::Persistent(Napi::Object(env, ab)));
+    fed[index] = true;
+    bindings->push_back(std::move(b));
+  }
+  std::string missing;
+  for (size_t k = 0; k < fed.size(); ++k) {
+    if (!fed[k]) missing += (missing.empty() ? "'" : ", '") + model.inputs[k].name + "'";
+  }
+  if (!missing.empty()) ThrowError(env, kInvalidArgument, "Missing feed for input " + missing);
+}
+
+// One output copied out of a session.
+struct OutputCopy {
+  std::string name;
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;
+  void* data = nullptr;  // malloc'ed; ownership moves to an ArrayBuffer in OnOK
+  size_t bytes = 0;
+  OutputCopy() = default;
+  OutputCopy(const OutputCopy&) = delete;
+  OutputCopy& operator=(const OutputCopy&) = delete;
+  OutputCopy(OutputCopy&& o) noexcept { *this = std::move(o); }
+  OutputCopy& operator=(OutputCopy&& o) noexcept {
+    std::swap(name, o.name);
+    std::swap(dtype, o.dtype);
+    std::swap(dims, o.dims);
+    std::swap(data, o.data);
+    std::swap(bytes, o.bytes);
+    return *this;
+  }
+  ~OutputCopy() { std::free(data); }
+};
+
+// Binds, runs and reads outputs. Any thread; makes no N-API call. With `copy` false,
+// outputs stay views into the session (runSync copies them straight into JS memory
+// before releasing the session).
+bool RunSession(netlite_session* session, size_t output_count, const std::vector<InputBinding>& inputs,
+                Failure* failure, std::vector<netlite_tensor>* views) {
+  for (const InputBinding& b : inputs) {
+    netlite_status st = netlite_session_set_input(session, b.name.c_str(), b.dtype, b.dims.data(),
+                                                  b.dims.size(), b.data, b.bytes);
+    if (st != NETLITE_OK) {
+      failure->Set(st);
+      return false;
+    }
+  }
+  netlite_status st = netlite_session_run(session);
+  if (st != NETLITE_OK) {
+    failure->Set(st);
+    return false;
+  }
+  views->resize(output_count);
+  for (size_t i = 0; i < output_count; ++i) {
+    st = netlite_session_output(session, i, &(*views)[i]);
+    if (st != NETLITE_OK) {
+      failure->Set(st);
+      return false;
+    }
+  }
+  return true;
+}
+
+// Wraps `data` (malloc'ed, `bytes` long) as a typed array without copying, falling back to
+// a copy where the runtime forbids external buffers (e.g. Electron's memory cage).
+Napi::Value MakeTypedArray(Napi::Env env, int32_t dtype, void* data, size_t bytes, bool* adopted) {
+  napi_typedarray_type type;
+  if (!TypedArrayFor(dtype, &type)) {
+    ThrowError(env, "ERR_UNSUPPORTED", std::string("Output element type ") + std::to_string(dtype) +
+                                           " has no typed array");
+  }
+  napi_value ab = nullptr;
+  *adopted = false;
+  if (data && bytes) {
+    napi_status st = napi_create_external_arraybuffer(
+        env, data, bytes, [](napi_env, void* p, void*) { std::free(p); }, nullptr, &ab);
+    if (st == napi_ok) *adopted = true;
+  }
+  if (!*adopted) {
+    void* dst = nullptr;
+    NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, bytes, &dst, &ab), Napi::Value());
+    if (bytes) std::memcpy(dst, data, bytes);
+  }
+  napi_value ta = nullptr;
+  size_t esize = DTypeSize(dtype);
+  NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, type, esize ? bytes / esize : 0, ab, 0, &ta),
+                       Napi::Value());
+  return Napi::Value(env, ta);
+}
+
+Napi::Array DimsArray(Napi::Env env, const int64_t* dims, size_t ndim) {
+  Napi::Array a = Napi::Array::New(env, ndim);
+  for (size_t i = 0; i < ndim; ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, double(dims[i])));
+  return a;
+}
+
+Napi::Object OutputObject(Napi::Env env, const std::string& name, int32_t dtype, const int64_t* dims, size_t ndim,
+                          Napi::Value data) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", name);
+  o.Set("type", DTypeName(dtype));
+  o.Set("dims", DimsArray(env, dims, ndim));
+  o.Set("data", data);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workers: one base that settles a callback or a promise exactly once
+
+class SettlingWorker : public Napi::AsyncWorker {
+ protected:
+  SettlingWorker(Napi::Env env, const Napi::Value& callback, const char* name) : Napi::AsyncWorker(env, name) {
+    if (callback.IsFunction()) callback_ = Napi::Persistent(callback.As<Napi::Function>());
+    else deferred_.emplace(Napi::Promise::Deferred::New(env));
+  }
+
+ public:
+  // What the JS call returns: the promise, or undefined in callback style.
+  Napi::Value Result() { return deferred_ ? deferred_->Promise() : Env().Undefined(); }
+
+ protected:
+  void Resolve(Napi::Value value) {
+    if (deferred_) deferred_->Resolve(value);
+    else callback_.Call({Env().Null(), value});
+  }
+  void Reject(Napi::Value error) {
+    if (deferred_) deferred_->Reject(error);
+    else callback_.Call({error});
+  }
+  // Execute() threw a C++ exception (only allocation can): still settle once.
+  void OnError(const Napi::Error& e) override {
+    Reject(CodedError(Env(), "ERR_INTERNAL", e.Message()).Value());
+  }
+
+ private:
+  Napi::FunctionReference callback_;
+  std::optional<Napi::Promise::Deferred> deferred_;
+};
+
+class LoadWorker : public SettlingWorker {
+ public:
+  LoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, ModelSource source,
+             const netlite_options& options)
+      : SettlingWorker(env, callback, "netlite.loadModel"), addon_(addon), source_(std::move(source)),
+        options_(options) {}
+  ~LoadWorker() override { netlite_model_free(model_); }  // non-null only if never handed over
+
+  void Execute() override {
+    netlite_status st = source_.from_path
+                            ? netlite_model_load_file(source_.path.c_str(), &options_, &model_)
+                            : netlite_model_load(source_.data, source_.size, &options_, &model_);
+    if (st != NETLITE_OK) {
+      failure_.Set(st);
+      model_ = nullptr;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    source_.pin.Reset();
+    if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
+    netlite_model* model = model_;
+    model_ = nullptr;
+    Napi::Object wrapped;
+    try {
+      wrapped = addon_->NewModel(env, model);
+    } catch (const Napi::Error& e) {
+      return Reject(e.Value());
+    }
+    Resolve(wrapped);
+  }
+
+ private:
+  Addon* addon_;
+  ModelSource source_;
+  netlite_options options_;
+  netlite_model* model_ = nullptr;
+  Failure failure_;
+};
+
+class MxnetLoadWorker : public SettlingWorker {
+ public:
+  MxnetLoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, MxnetSource source,
+                  const netlite_options& options)
+      : SettlingWorker(env, callback, "netlite.loadMxnetModel"), addon_(addon), source_(std::move(source)),
+        options_(options) {}
+  ~MxnetLoadWorker() override { netlite_model_free(model_); }  // non-null only if never handed over
+
+  void Execute() override { model_ = LoadMxnet(source_, options_, &failure_); }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    source_.symbol.pin.Reset();
+    source_.params.pin.Reset();
+    if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
+    netlite_model* model = model_;
+    model_ = nullptr;
+    Napi::Object wrapped;
+    try {
+      wrapped = addon_->NewModel(env, model);
+    } catch (const Napi::Error& e) {
+      return Reject(e.Value());
+    }
+    Resolve(wrapped);
+  }
+
+ private:
+  Addon* addon_;
+  MxnetSource source_;
+  netlite_options options_;
+  netlite_model* model_ = nullptr;
+  Failure failure_;
+};
+
+class RunWorker : public SettlingWorker {
+ public:
+  RunWorker(Napi::Env env, const Napi::Value& callback, std::shared_ptr<ModelState> model)
+      : SettlingWorker(env, callback, "netlite.run"), model_(std::move(model)) {
+    model_->runs_in_flight++;
+  }
+  ~RunWorker() override {
+    model_->runs_in_flight--;
+    // If this was the last owner (the model was disposed or collected), the native
+    // model is freed here, on the JS thread, after the run settled.
+  }
+
+  std::vector<InputBinding> inputs;
+  std::vector<Napi::ObjectReference> pins;
+
+  void Execute() override {
+    netlite_session* session = model_->Acquire(&failure_);
+    if (!session) return;
+    std::vector<netlite_tensor> views;
+    bool ok = RunSession(session, model_->outputs.size(), inputs, &failure_, &views);
+    if (ok) {
+      // Copy now so the session can serve another run while JS picks the results up.
+      outputs_.reserve(views.size());
+      for (const netlite_tensor& t : views) {
+        OutputCopy o;
+        o.name = t.name ? t.name : "";
+        o.dtype = t.dtype;
+        o.dims.assign(t.dims, t.dims + t.ndim);
+        o.bytes = t.size_bytes;
+        o.data = std::malloc(t.size_bytes ? t.size_bytes : 1);
+        if (!o.data) {
+          failure_.Set(NETLITE_ERR_OUT_OF_MEMORY, "Cannot allocate " + std::to_string(t.size_bytes) +
+                                                      " bytes for output '" + o.name + "'");
+          ok = false;
+          break;
+        }
+        if (t.size_bytes) std::memcpy(o.data, t.data, t.size_bytes);
+        outputs_.push_back(std::move(o));
+      }
+    }
+    model_->Release(session, ok);
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    pins.clear();  // the run is over: inputs are no longer borrowed
+    if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
+    Napi::Array result = Napi::Array::New(env, outputs_.size());
+    try {
+      for (size_t i = 0; i < outputs_.size(); ++i) {
+        OutputCopy& o = outputs_[i];
+        bool adopted = false;
+        Napi::Value data = MakeTypedArray(env, o.dtype, o.data, o.bytes, &adopted);
+        if (adopted) o.data = nullptr;  // the ArrayBuffer frees it now
+        result.Set(static_cast<uint32_t>(i), OutputObject(env, o.name, o.dtype, o.dims.data(), o.dims.size(), data));
+      }
+    } catch (const Napi::Error& e) {
+      return Reject(e.Value());
+    }
+    Resolve(result);
+  }
+
+ private:
+  std::shared_ptr<ModelState> model_;
+  Failure failure_;
+  std::vector<OutputCopy> outputs_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The Model wrapper
+
+// Tag for Model objects: napi_check_object_type_tag rejects any other object as `this`.
+constexpr napi_type_tag kModelTag = {0x6e65746c69746520ULL, 0x4d6f64656c2d7631ULL};
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    Napi::Function ctor = DefineClass(env, "Model", {});
+    // Methods are plain functions on the prototype (not InstanceMethod, which unwraps
+    // `this` first) so the type tag is checked before anything is unwrapped.
+    Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
+    const auto attrs = static_cast<napi_property_attributes>(napi_writable | napi_configurable);
+    auto method = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+      return Napi::PropertyDescriptor::Value(name, Napi::Function::New(env, fn, name), attrs);
+    };
+    proto.DefineProperties({
+        method("inputs", &ModelWrap::Inputs),
+        method("outputs", &ModelWrap::Outputs),
+        method("memory", &ModelWrap::Memory),
+        method("run", &ModelWrap::Run),
+        method("runSync", &ModelWrap::RunSync),
+        method("dispose", &ModelWrap::Dispose),
+        method("isDisposed", &ModelWrap::IsDisposed),
+    });
+    return ctor;
+  }
+
+  explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+    Napi::Env env = info.Env();
+    Addon* addon = env.GetInstanceData<Addon>();
+    if (!addon || !addon->pending_) {
+      ThrowTypeError(env, "Model cannot be constructed directly; use loadModel() or loadModelSync()");
+    }
+    state_ = std::move(addon->pending_);
+    NAPI_THROW_IF_FAILED_VOID(env, napi_type_tag_object(env, info.This(), &kModelTag));
+  }
+
+ private:
+  static ModelWrap* From(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    napi_value self = info.This();
+    bool tagged = false;
+    napi_valuetype type = napi_undefined;
+    if (self) napi_typeof(env, self, &type);
+    if (type == napi_object) napi_check_object_type_tag(env, self, &kModelTag, &tagged);
+    if (!tagged) ThrowTypeError(env, "This method must be called on a netlite Model");
+    return Unwrap(Napi::Object(env, self));
+  }
+
+  // The live state, or an ERR_DISPOSED error.
+  static std::shared_ptr<ModelState> Live(const Napi::CallbackInfo& info) {
+    ModelWrap* self = From(info);
+    if (!self->state_) ThrowError(info.Env(), kDisposed, "The model has been disposed");
+    return self->state_;
+  }
+
+  static Napi::Value InfoArray(Napi::Env env, const std::vector<TensorInfo>& infos) {
+    Napi::Array a = Napi::Array::New(env, infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("name", infos[i].name);
+      o.Set("type", DTypeName(infos[i].dtype));
+      o.Set("shape", DimsArray(env, infos[i].dims.data(), infos[i].dims.size()));
+      a.Set(static_cast<uint32_t>(i), o);
+    }
+    return a;
+  }
+
+  static Napi::Value Inputs(const Napi::CallbackInfo& info) { return InfoArray(info.Env(), Live(info)->inputs); }
+  static Napi::Value Outputs(const Napi::CallbackInfo& info) { return InfoArray(info.Env(), Live(info)->outputs); }
+
+  static Napi::Value Memory(const Napi::CallbackInfo& info) {
+    std::shared_ptr<ModelState> m = Live(info);
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("weightsBytes", Napi::Number::New(info.Env(), double(m->weights_bytes)));
+    o.Set("arenaBytes", Napi::Number::New(info.Env(), double(m->arena_bytes)));
+    return o;
+  }
+
+  static Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<ModelState> model = Live(info);
+    Napi::Value callback = info[1];
+    if (!callback.IsUndefined() && !callback.IsFunction()) {
+      ThrowTypeError(env, "Expected the callback to be a function but received " + Describe(callback));
+    }
+    // The worker holds the model (and counts the run) before feeds are read: reading
+    // them may run user getters that dispose the model.
+    auto worker = std::make_unique<RunWorker>(env, callback, model);
+    ParseFeeds(env, *model, info[0], &worker->inputs, &worker->pins);
+    if (!From(info)->state_) ThrowError(env, kDisposed, "The model was disposed while its feeds were read");
+    Napi::Value result = worker->Result();
+    worker.release()->Queue();  // AsyncWorker deletes itself once settled
+    return result;
+  }
+
+  static Napi::Value RunSync(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<ModelState> model = Live(info);
+    struct InFlight {  // counts the run for as long as it borrows the session
+      ModelState* m;
+      explicit InFlight(ModelState* s) : m(s) { m->runs_in_flight++; }
+      ~InFlight() { m->runs_in_flight--; }
+    } in_flight(model.get());
+    std::vector<InputBinding> inputs;
+    std::vector<Napi::ObjectReference> pins;
+    ParseFeeds(env, *model, info[0], &inputs, &pins);
+    Failure failure;
+    netlite_session* session = model->Acquire(&failure);
+    if (!session) throw StatusError(env, failure.status, failure.message);
+    std::vector<netlite_tensor> views;
+    bool ok = RunSession(session, model->outputs.size(), inputs, &failure, &views);
+    if (!ok) {
+      model->Release(session, false);
+      throw StatusError(env, failure.status, failure.message);
+    }
+    Napi::Array result = Napi::Array::New(env, views.size());
+    try {
+      for (size_t i = 0; i < views.size(); ++i) {
+        const netlite_tensor& t = views[i];
+        napi_typedarray_type type;
+        if (!TypedArrayFor(t.dtype, &type)) {
+          ThrowError(env, "ERR_UNSUPPORTED", "Output element type " + std::to_string(t.dtype) + " has no typed array");
+        }
+        Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, t.size_bytes);
+        if (t.size_bytes) std::memcpy(ab.Data(), t.data, t.size_bytes);
+        napi_value ta = nullptr;
+        NAPI_THROW_IF_FAILED(env, napi_create_typedarray(env, type, t.size_bytes / DTypeSize(t.dtype), ab, 0, &ta),
+                             Napi::Value());
+        result.Set(static_cast<uint32_t>(i),
+                   OutputObject(env, t.name ? t.name : "", t.dtype, t.dims, t.ndim, Napi::Value(env, ta)));
+      }
+    } catch (...) {
+      model->Release(session, true);
+      throw;
+    }
+    model->Release(session, true);
+    return result;
+  }
+
+  // Safe at any time: runs in flight keep the native model alive until they settle;
+  // new runs fail with ERR_DISPOSED. A second call does nothing.
+  static Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    ModelWrap* self = From(info);
+    std::shared_ptr<ModelState> state = std::move(self->state_);
+    if (state && state->runs_in_flight == 0) state->FreeNative();
+    return info.Env().Undefined();
+  }
+
+  static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
+    return Napi::Boolean::New(info.Env(), !From(info)->state_);
+  }
+
+  std::shared_ptr<ModelState> state_;  // null once disposed; shared with runs in flight
+};
+
+// ---------------------------------------------------------------------------------------------
+// Addon methods
+
+Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
+  DefineAddon(exports, {
+                           InstanceMethod("version", &Addon::Version),
+                           InstanceMethod("buildInfo", &Addon::BuildInfo),
+                           InstanceMethod("loadModel", &Addon::LoadModel),
+                           InstanceMethod("loadModelSync", &Addon::LoadModelSync),
+                           InstanceMethod("loadMxnetModel", &Addon::LoadMxnetModel),
+                           InstanceMethod("loadMxnetModelSync", &Addon::LoadMxnetModelSync),
+                           InstanceMethod("ops", &Addon::Ops),
+                           InstanceMethod("_liveModels", &Addon::LiveModels),
+                       });
+  Napi::Function ctor = ModelWrap::Define(env);
+  model_ctor_ = Napi::Persistent(ctor);
+  exports.Set("Model", ctor);
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, &Addon::CleanupHook, this));
+}
+
+Napi::Value Addon::Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), netlite_version());
+}
+
+Napi::Value Addon::BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("text", netlite_build_info());
+  o.Set("version", netlite_version());
+#ifdef NETLITE_USE_OPENBLAS
+  o.Set("openblas", true);
+#else
+  o.Set("openblas", false);
+#endif
+  o.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return o;
+}
+
+// The op registry (netlite_op_count/netlite_op_info): [{ opType, domain, sinceVersion, maxVersion, notes }].
+Napi::Value Addon::Ops(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t count = netlite_op_count();
+  Napi::Array result = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) {
+    netlite_op_def def{};
+    netlite_status st = netlite_op_info(i, &def);
+    if (st != NETLITE_OK) {
+      Failure f;
+      f.Set(st);
+      throw StatusError(env, f.status, f.message);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("opType", def.op_type ? def.op_type : "");
+    o.Set("domain", def.domain ? def.domain : "");
+    o.Set("sinceVersion", Napi::Number::New(env, def.since_version));
+    o.Set("maxVersion", Napi::Number::New(env, def.max_version));
+    o.Set("notes", def.notes ? def.notes : "");
+    result.Set(static_cast<uint32_t>(i), o);
+  }
+  return result;
+}
+
+Napi::Value Addon::LiveModels(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(live_.size()));
+}
+
+Napi::Value Addon::LoadModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value callback = info[2];
+  if (!callback.IsUndefined() && !callback.IsFunction()) {
+    ThrowTypeError(env, "Expected the callback to be a function but received " + Describe(callback));
+  }
+  ModelSource source;
+  ParseSource(env, info[0], &source);
+  netlite_options options;
+  ParseOptions(env, info[1], &options);
+  auto worker = std::make_unique<LoadWorker>(env, callback, this, std::move(source), options);
+  Napi::Value result = worker->Result();
+  worker.release()->Queue();
+  return result;
+}
+
+Napi::Value Addon::LoadModelSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  ModelSource source;
+  ParseSource(env, info[0], &source);
+  netlite_options options;
+  ParseOptions(env, info[1], &options);
+  netlite_model* model = nullptr;
+  netlite_status st = source.from_path ? netlite_model_load_file(source.path.c_str(), &options, &model)
+                                       : netlite_model_load(source.data, source.size, &options, &model);
+  if (st != NETLITE_OK) {
+    Failure f;
+    f.Set(st);
+    throw StatusError(env, f.status, f.message);
+  }
+  return NewModel(env, model);
+}
+
+Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Value callback = info[4];
+  if (!callback.IsUndefined() && !callback.IsFunction()) {
+    ThrowTypeError(env, "Expected the callback to be a function but received " + Describe(callback));
+  }
+  MxnetSource source;
+  ParseMxnetSource(env, info, &source);
+  netlite_options options;
+  ParseOptions(env, info[3], &options);
+  auto worker = std::make_unique<MxnetLoadWorker>(env, callback, this, std::move(source), options);
+  Napi::Value result = worker->Result();
+  worker.release()->Queue();
+  return result;
+}
+
+Napi::Value Addon::LoadMxnetModelSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  MxnetSource source;
+  ParseMxnetSource(env, info, &source);
+  netlite_options options;
+  ParseOptions(env, info[3], &options);
+  Failure f;
+  netlite_model* model = LoadMxnet(source, options, &f);
+  if (!model) throw StatusError(env, f.status, f.message);
+  return NewModel(env, model);
+}
+
+Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model) {
+  auto state = std::make_shared<ModelState>(this, model);  // owns `model` from here on
+  Register(state.get());
+  state->env = env;
+  Failure f;
+  auto read_infos = [&](bool inputs, std::vector<TensorInfo>* out) {
+    size_t count = 0;
+    netlite_status st = inputs ? netlite_model_input_count(model, &count) : netlite_model_output_count(model, &count);
+    if (st != NETLITE_OK) {
+      f.Set(st);
+      return false;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      netlite_tensor_info ti{};
+      st = inputs ? netlite_model_input_info(model, i, &ti) : netlite_model_output_info(model, i, &ti);
+      if (st != NETLITE_OK) {
+        f.Set(st);
+        return false;
+      }
+      TensorInfo t;
+      t.name = ti.name ? ti.name : "";
+      t.dtype = ti.dtype;
+      if (ti.dims) t.dims.assign(ti.dims, ti.dims + ti.ndim);
+      out->push_back(std::move(t));
+    }
+    return true;
+  };
+  if (!read_infos(true, &state->inputs) || !read_infos(false, &state->outputs)) {
+    throw StatusError(env, f.status, f.message);
+  }
+  netlite_memory_info mem{};
+  netlite_status st = netlite_model_memory(model, &mem);
+  if (st != NETLITE_OK) {
+    f.Set(st);
+    throw StatusError(env, f.status, f.message);
+  }
+  state->weights_bytes = mem.weights_bytes;
+  state->arena_bytes = mem.arena_bytes;
+  // Tell V8 how much native memory this object holds, so forgotten models get collected.
+  state->external_memory = static_cast<int64_t>(mem.weights_bytes + mem.arena_bytes);
+  int64_t ignored = 0;
+  napi_adjust_external_memory(env, state->external_memory, &ignored);
+
+  pending_ = state;
+  Napi::Object obj;
+  try {
+    obj = model_ctor_.New({});
+  } catch (...) {
+    pending_.reset();
+    throw;
+  }
+  pending_.reset();
+  return obj;
+}
+
+}  // namespace netlite_addon
+
+// Context-aware registration: one Addon instance per env (main thread and each Worker).
+using NetliteAddon = netlite_addon::Addon;
+NODE_API_ADDON(NetliteAddon)
