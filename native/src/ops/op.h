@@ -81,6 +81,10 @@ class OpKernel {
   // True when the planner may evaluate the node at plan time once all of its
   // inputs are known there (pure functions of their inputs: almost every op).
   virtual bool foldable() const { return true; }
+  // True when the outputs depend on the inputs' shapes only, never their
+  // contents (Shape): the planner then folds the node as soon as shapes are
+  // known, passing inputs as views with no data.
+  virtual bool shape_only() const { return false; }
 };
 
 struct OpDef {

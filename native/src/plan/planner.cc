@@ -171,9 +171,18 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
       }
       continue;
     }
-    if (k.foldable() && all_known && out_elems <= kFoldLimit) {
+    if (k.foldable() && (all_known || k.shape_only()) && out_elems <= kFoldLimit) {
+      std::vector<Tensor> shape_views(node.inputs.size());
       std::vector<const Tensor*> ins;
-      for (int in : node.inputs) ins.push_back(in >= 0 ? known_value(in) : nullptr);
+      for (size_t i = 0; i < node.inputs.size(); ++i) {
+        int in = node.inputs[i];
+        const Tensor* t = in >= 0 ? known_value(in) : nullptr;
+        if (in >= 0 && !t) {
+          shape_views[i] = Tensor::view(plan.slots[size_t(in)].dtype, plan.slots[size_t(in)].shape, nullptr);
+          t = &shape_views[i];
+        }
+        ins.push_back(t);
+      }
       std::vector<Tensor> outs = evaluate_node(node, k, ic, ins, model.pool(), model.options().gemm);
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         if (node.outputs[o] < 0) continue;
