@@ -335,6 +335,9 @@ function main() {
     return;
   }
   const wrote = [writeIfChanged(ccPath, result.cc), writeIfChanged(hPath, result.h)];
+  // The MXNet-compatible API is part of the single file too; its header is standalone.
+  const mxHeader = path.join(opts.root || path.resolve(__dirname, '..'), 'native', 'include', 'c_predict_api.h');
+  if (fs.existsSync(mxHeader)) writeIfChanged(path.join(outDir, 'c_predict_api.h'), fs.readFileSync(mxHeader, 'utf8'));
   if (!process.env.NETLITE_AMALGAMATE_QUIET) {
     const lines = result.cc.split('\n').length - 1;
     process.stderr.write(
