@@ -26,6 +26,9 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lk(m_);
     stop_ = true;
+    // A new generation ends the workers' spin at once; without it a spinning worker
+    // finishes its spin rounds first (about a second on an oversubscribed machine).
+    generation_.fetch_add(1, std::memory_order_release);
   }
   cv_start_.notify_all();
   for (auto& t : workers_) t.join();
