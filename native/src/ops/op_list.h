@@ -9,3 +9,5 @@
 #include "op_list_math.h"
 #include "op_list_shape.h"
 #include "op_list_nn.h"
+#include "op_list_mxnet.h"
+#include "op_list_quant.h"

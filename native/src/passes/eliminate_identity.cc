@@ -41,6 +41,7 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   // With optimisation off the graph runs as written (the planner still
   // evaluates shape math at plan time, which needs no pass).
   if (!enabled) return;
+  fuse_qdq(g);
   fold_constants(g, pool);
   eliminate_identity(g);
   g.toposort();

@@ -1,0 +1,238 @@
+// Integer GEMM: weight and activation packing, the portable kernels, the scalar
+// reference, and the run-time choice of the x86 variants (x86/qgemm_*.cc).
+#include "qgemm.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "../core/tensor.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define NETLITE_QGEMM_X86 1
+#include <emmintrin.h>
+#endif
+
+namespace netlite {
+namespace kernels {
+namespace qgemm_detail {
+
+#if NETLITE_QGEMM_X86
+bool cpu_avx512vnni() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vnni");
+  }();
+  return ok;
+}
+bool cpu_avx2() {
+  static const bool ok = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return ok;
+}
+#endif
+
+QIsa resolve(QIsa isa) {
+  if (isa != QIsa::Auto) return isa;
+#if NETLITE_QGEMM_X86
+  if (cpu_avx512vnni()) return QIsa::Avx512Vnni;
+  if (cpu_avx2()) return QIsa::Avx2;
+#endif
+  return QIsa::Generic;
+}
+
+inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Portable panel kernel: one output at a time over the packed layouts.
+void panel_generic(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
+                   const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc) {
+  const int64_t groups = a.Kp / 4, np = round_up(n, kQCols);
+  for (int64_t m = m0; m < m0 + mc; ++m) {
+    const int8_t* strip = a.data + (m / kQRows) * a.Kp * kQRows + (m % kQRows) * 4;
+    uint8_t* cr = c + (m - m0) * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      int32_t acc = acc_init[m];
+      for (int64_t g = 0; g < groups; ++g) {
+        const int8_t* ag = strip + g * kQRows * 4;
+        const uint8_t* bg = panel + (g * np + j) * 4;
+        acc += int32_t(ag[0]) * bg[0] + int32_t(ag[1]) * bg[1] + int32_t(ag[2]) * bg[2] + int32_t(ag[3]) * bg[3];
+      }
+      cr[j] = uint8_t(qrequant(acc, rq.scale[m], rq.offset[m], rq.lo[m], rq.hi[m], rq.zero_point));
+    }
+  }
+}
+
+void rows_generic(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
+                  uint8_t* c, int64_t ldc) {
+  const int64_t groups = a.Kp / 4;
+  for (int64_t p = 0; p < n; ++p) {
+    const uint8_t* xp = x + p * a.Kp;
+    for (int64_t m = 0; m < a.M; ++m) {
+      const int8_t* strip = a.data + (m / kQRows) * a.Kp * kQRows + (m % kQRows) * 4;
+      int32_t acc = acc_init[m];
+      for (int64_t g = 0; g < groups; ++g) {
+        const int8_t* ag = strip + g * kQRows * 4;
+        const uint8_t* bg = xp + g * 4;
+        acc += int32_t(ag[0]) * bg[0] + int32_t(ag[1]) * bg[1] + int32_t(ag[2]) * bg[2] + int32_t(ag[3]) * bg[3];
+      }
+      c[p * ldc + m] = uint8_t(qrequant(acc, rq.scale[m], rq.offset[m], rq.lo[m], rq.hi[m], rq.zero_point));
+    }
+  }
+}
+
+}  // namespace qgemm_detail
+
+bool qisa_available(QIsa isa) {
+  switch (isa) {
+    case QIsa::Auto:
+    case QIsa::Generic: return true;
+#if NETLITE_QGEMM_X86
+    case QIsa::Avx2: return qgemm_detail::cpu_avx2();
+    case QIsa::Avx512Vnni: return qgemm_detail::cpu_avx512vnni();
+#endif
+    default: return false;
+  }
+}
+
+const char* qisa_name() {
+  switch (qgemm_detail::resolve(QIsa::Auto)) {
+    case QIsa::Avx512Vnni: return "avx512vnni";
+    case QIsa::Avx2: return "avx2";
+    default: return "generic";
+  }
+}
+
+QPackedWeights qpack_weights(const int8_t* a, int64_t M, int64_t K, int64_t row_stride, int64_t col_stride) {
+  QPackedWeights p;
+  p.M = M;
+  p.K = K;
+  p.Kp = qgemm_detail::round_up(std::max<int64_t>(K, 1), 4);
+  p.owner = aligned_buffer(std::max<size_t>(p.bytes(), 1));
+  int8_t* d = static_cast<int8_t*>(p.owner.get());
+  p.data = d;
+  p.row_sums.assign(size_t(M), 0);
+  for (int64_t m = 0; m < M; ++m) {
+    int8_t* strip = d + (m / kQRows) * p.Kp * kQRows + (m % kQRows) * 4;
+    int32_t sum = 0;
+    for (int64_t k = 0; k < K; ++k) {
+      const int8_t v = a[m * row_stride + k * col_stride];
+      strip[(k / 4) * kQRows * 4 + k % 4] = v;
+      sum += v;
+    }
+    p.row_sums[size_t(m)] = sum;
+  }
+  return p;
+}
+
+void qpack_panel(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel) {
+  const int64_t np = qgemm_detail::round_up(n, kQCols), groups = (K + 3) / 4;
+  const uint8_t flip = flip_sign ? 0x80 : 0;
+  static const uint8_t zeros[16] = {};
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t* r[4];
+    for (int t = 0; t < 4; ++t) r[t] = 4 * g + t < K ? b + (4 * g + t) * ldb : nullptr;
+    uint8_t* dst = panel + g * np * 4;
+    int64_t j = 0;
+#if NETLITE_QGEMM_X86
+    // 16 columns of 4 rows: two rounds of byte/word interleaves (SSE2, any x86-64).
+    const __m128i vf = _mm_set1_epi8(char(flip));
+    for (; j + 16 <= n; j += 16) {
+      __m128i v[4];
+      for (int t = 0; t < 4; ++t)
+        v[t] = r[t] ? _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r[t] + j)), vf)
+                    : _mm_loadu_si128(reinterpret_cast<const __m128i*>(zeros));
+      const __m128i a = _mm_unpacklo_epi8(v[0], v[1]), bb = _mm_unpackhi_epi8(v[0], v[1]);
+      const __m128i cc = _mm_unpacklo_epi8(v[2], v[3]), dd = _mm_unpackhi_epi8(v[2], v[3]);
+      __m128i* o = reinterpret_cast<__m128i*>(dst + j * 4);
+      _mm_storeu_si128(o + 0, _mm_unpacklo_epi16(a, cc));
+      _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(a, cc));
+      _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(bb, dd));
+      _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(bb, dd));
+    }
+#endif
+    for (; j < n; ++j)
+      for (int t = 0; t < 4; ++t) dst[j * 4 + t] = r[t] ? uint8_t(r[t][j] ^ flip) : 0;
+    if (np > n) std::memset(dst + n * 4, 0, size_t(np - n) * 4);
+  }
+}
+
+void qim2col_panel(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on, bool flip_sign,
+                   uint8_t pad_u8, uint8_t* panel) {
+  const int64_t KH = g.kernel[0], KW = g.kernel[1], IH = g.in[0], IW = g.in[1], OW = g.out[1];
+  const int64_t K = channels * KH * KW, np = qgemm_detail::round_up(on, kQCols);
+  const int64_t kp = (K + 3) / 4 * 4;
+  const uint8_t flip = flip_sign ? 0x80 : 0;
+  for (int64_t c = 0; c < channels; ++c) {
+    const uint8_t* xc = x + c * IH * IW;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const int64_t k = (c * KH + kh) * KW + kw;
+        uint8_t* dst = panel + (k / 4) * np * 4 + k % 4;
+        // Output row by output row: padded taps at the ends, a strided gather between.
+        int64_t oh = o0 / OW, ow = o0 % OW;
+        for (int64_t j = 0; j < on; ow = 0, ++oh) {
+          const int64_t run = std::min(OW - ow, on - j);
+          const int64_t ih = oh * g.stride[0] - g.pad[0] + kh * g.dilation[0];
+          int64_t t_lo = run, t_hi = run;
+          const int64_t base = ow * g.stride[1] - g.pad[1] + kw * g.dilation[1], sw = g.stride[1];
+          const uint8_t* row = nullptr;
+          if (ih >= 0 && ih < IH && base < IW) {
+            t_lo = base >= 0 ? 0 : std::min(run, (-base + sw - 1) / sw);
+            t_hi = std::min(run, (IW - 1 - base) / sw + 1);
+            if (t_hi < t_lo) t_hi = t_lo;
+            row = xc + ih * IW;
+          }
+          uint8_t* d = dst + j * 4;
+          for (int64_t t = 0; t < t_lo; ++t) d[t * 4] = pad_u8;
+          for (int64_t t = t_lo; t < t_hi; ++t) d[t * 4] = uint8_t(row[base + t * sw] ^ flip);
+          for (int64_t t = t_hi; t < run; ++t) d[t * 4] = pad_u8;
+          j += run;
+        }
+        for (int64_t j = on; j < np; ++j) dst[j * 4] = 0;
+      }
+    }
+  }
+  for (int64_t k = K; k < kp; ++k) {
+    uint8_t* dst = panel + (k / 4) * np * 4 + k % 4;
+    for (int64_t j = 0; j < np; ++j) dst[j * 4] = 0;
+  }
+}
+
+void qgemm_panel(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
+                 const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc, QIsa isa) {
+  if (mc <= 0 || n <= 0) return;
+  switch (qgemm_detail::resolve(isa)) {
+#if NETLITE_QGEMM_X86
+    case QIsa::Avx512Vnni: return x86::qgemm_panel_avx512vnni(a, m0, mc, panel, n, acc_init, rq, c, ldc);
+    case QIsa::Avx2: return x86::qgemm_panel_avx2(a, m0, mc, panel, n, acc_init, rq, c, ldc);
+#endif
+    default: return qgemm_detail::panel_generic(a, m0, mc, panel, n, acc_init, rq, c, ldc);
+  }
+}
+
+void qgemm_rows(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
+                uint8_t* c, int64_t ldc, QIsa isa) {
+  if (n <= 0 || a.M <= 0) return;
+#if NETLITE_QGEMM_X86
+  if (qgemm_detail::resolve(isa) == QIsa::Avx512Vnni) return x86::qgemm_rows_avx512vnni(a, x, n, acc_init, rq, c, ldc);
+#endif
+  (void)isa;
+  qgemm_detail::rows_generic(a, x, n, acc_init, rq, c, ldc);
+}
+
+void qgemm_reference(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const uint8_t* b, int64_t ldb,
+                     const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc) {
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t j = 0; j < N; ++j) {
+      int32_t acc = acc_init ? acc_init[m] : 0;
+      for (int64_t k = 0; k < K; ++k) acc += int32_t(a[m * lda + k]) * int32_t(b[k * ldb + j]);
+      c[m * ldc + j] = uint8_t(qrequant(acc, rq.scale[m], rq.offset[m], rq.lo[m], rq.hi[m], rq.zero_point));
+    }
+}
+
+}  // namespace kernels
+}  // namespace netlite
+
+#undef NETLITE_QGEMM_X86

@@ -1,0 +1,160 @@
+// AVX-512 VNNI integer GEMM kernels (see kernels/qgemm.h for the layouts).
+// vpdpbusd multiplies 4 u8 activations by 4 s8 weights and adds the four
+// products to an int32 lane (no saturation: |sum| < 2^17 per instruction).
+//   panel kernel: 8 rows x 32 columns of C in 16 zmm accumulators; per group of
+//                 4 k, two panel loads and 8 broadcast weight groups;
+//   rows kernel : 16 rows (one weight strip, a vector load) x up to 4 columns,
+//                 each column's 4 activations broadcast (MatMul at small batch).
+// Every function carries a target attribute, so the file builds with plain -O2;
+// callers check qisa_available(QIsa::Avx512Vnni) first.
+#include "../qgemm.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+
+#include <immintrin.h>
+
+// GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
+// uninitialized once they are inlined into these target functions: a false positive.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace netlite {
+namespace kernels {
+namespace qgemm_avx512_detail {
+
+#define NETLITE_QAVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vnni")))
+#define NETLITE_QAVX512_INLINE __attribute__((target("avx512f,avx512bw,avx512vnni"), always_inline)) inline
+
+NETLITE_QAVX512_INLINE __mmask16 lanes(int64_t count) {
+  return count >= 16 ? __mmask16(0xFFFF) : count <= 0 ? __mmask16(0) : __mmask16((1u << count) - 1u);
+}
+
+// Requantizes 16 accumulators with one row's (or 16 rows') parameters and stores the low bytes.
+// See qno_contract (qgemm.h): no FMA contraction across this point.
+NETLITE_QAVX512_INLINE __m512 no_contract(__m512 v) {
+  __asm__("" : "+v"(v));
+  return v;
+}
+
+NETLITE_QAVX512_INLINE void store16(__m512i acc, __m512 scale, __m512 offset, __m512 lo, __m512 hi, __m512i zp,
+                                    uint8_t* dst, __mmask16 mask) {
+  __m512 v = no_contract(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), scale));
+  v = _mm512_add_ps(v, offset);
+  v = _mm512_min_ps(_mm512_max_ps(v, lo), hi);
+  const __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+  _mm512_mask_cvtepi32_storeu_epi8(dst, mask, q);
+}
+
+// C tile: rows [0, mrows) of an 8-row half strip, columns [0, ncols) of one
+// 32-column (W = 2) or 16-column (W = 1) micro-panel. The accumulators are
+// named variables (not an array), which keeps GCC from shuffling registers.
+#define NETLITE_QROW(i)                                              \
+  {                                                                  \
+    const __m512i av = _mm512_set1_epi32(ag[i]);                     \
+    c##i##0 = _mm512_dpbusd_epi32(c##i##0, b0, av);                  \
+    if (W == 2) c##i##1 = _mm512_dpbusd_epi32(c##i##1, b1, av);      \
+  }
+template <int W>
+NETLITE_QAVX512_TARGET void tile(const int32_t* a, int64_t groups, const uint8_t* b, int64_t b_step,
+                                 const int32_t* init, const QRequant& rq, int64_t m, int mrows, int64_t ncols,
+                                 uint8_t* c, int64_t ldc) {
+  const __m512i z = _mm512_setzero_si512();
+  __m512i c00 = mrows > 0 ? _mm512_set1_epi32(init[0]) : z, c10 = mrows > 1 ? _mm512_set1_epi32(init[1]) : z;
+  __m512i c20 = mrows > 2 ? _mm512_set1_epi32(init[2]) : z, c30 = mrows > 3 ? _mm512_set1_epi32(init[3]) : z;
+  __m512i c40 = mrows > 4 ? _mm512_set1_epi32(init[4]) : z, c50 = mrows > 5 ? _mm512_set1_epi32(init[5]) : z;
+  __m512i c60 = mrows > 6 ? _mm512_set1_epi32(init[6]) : z, c70 = mrows > 7 ? _mm512_set1_epi32(init[7]) : z;
+  __m512i c01 = c00, c11 = c10, c21 = c20, c31 = c30, c41 = c40, c51 = c50, c61 = c60, c71 = c70;
+  for (int64_t g = 0; g < groups; ++g) {
+    const __m512i b0 = _mm512_loadu_si512(b);
+    const __m512i b1 = W == 2 ? _mm512_loadu_si512(b + 64) : z;
+    const int32_t* ag = a + g * kQRows;
+    NETLITE_QROW(0)
+    NETLITE_QROW(1)
+    NETLITE_QROW(2)
+    NETLITE_QROW(3)
+    NETLITE_QROW(4)
+    NETLITE_QROW(5)
+    NETLITE_QROW(6)
+    NETLITE_QROW(7)
+    b += b_step;
+  }
+  const __m512i acc[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
+                             {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+  const __m512i zp = _mm512_set1_epi32(rq.zero_point);
+  for (int i = 0; i < mrows; ++i) {
+    const __m512 s = _mm512_set1_ps(rq.scale[m + i]), o = _mm512_set1_ps(rq.offset[m + i]);
+    const __m512 lo = _mm512_set1_ps(rq.lo[m + i]), hi = _mm512_set1_ps(rq.hi[m + i]);
+    for (int w = 0; w < W; ++w) store16(acc[i][w], s, o, lo, hi, zp, c + i * ldc + w * 16, lanes(ncols - w * 16));
+  }
+}
+#undef NETLITE_QROW
+
+}  // namespace qgemm_avx512_detail
+
+namespace x86 {
+
+NETLITE_QAVX512_TARGET void qgemm_panel_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t mc,
+                                                   const uint8_t* panel, int64_t n, const int32_t* acc_init,
+                                                   const QRequant& rq, uint8_t* c, int64_t ldc) {
+  using namespace qgemm_avx512_detail;
+  const int64_t groups = a.Kp / 4, np = (n + kQCols - 1) / kQCols * kQCols;
+  const int64_t b_step = np * 4;
+  for (int64_t j0 = 0; j0 < n; j0 += kQCols) {
+    const int64_t nc = n - j0 < kQCols ? n - j0 : kQCols;
+    const uint8_t* b = panel + j0 * 4;
+    for (int64_t m = m0; m < m0 + mc; m += 8) {
+      const int mrows = int(m0 + mc - m < 8 ? m0 + mc - m : 8);
+      const int32_t* as = reinterpret_cast<const int32_t*>(a.data + (m / kQRows) * a.Kp * kQRows) + (m % kQRows);
+      uint8_t* cm = c + (m - m0) * ldc + j0;
+      if (nc > 16) tile<2>(as, groups, b, b_step, acc_init + m, rq, m, mrows, nc, cm, ldc);
+      else tile<1>(as, groups, b, b_step, acc_init + m, rq, m, mrows, nc, cm, ldc);
+    }
+  }
+}
+
+NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, const uint8_t* x, int64_t n,
+                                                  const int32_t* acc_init, const QRequant& rq, uint8_t* c,
+                                                  int64_t ldc) {
+  using namespace qgemm_avx512_detail;
+  const int64_t groups = a.Kp / 4;
+  const __m512i zp = _mm512_set1_epi32(rq.zero_point);
+  for (int64_t p0 = 0; p0 < n; p0 += 4) {
+    const int P = int(n - p0 < 4 ? n - p0 : 4);
+    const int32_t* xs = reinterpret_cast<const int32_t*>(x + p0 * a.Kp);
+    const int64_t xstride = a.Kp / 4;
+    for (int64_t m0 = 0; m0 < a.M; m0 += kQRows) {
+      const __mmask16 mk = lanes(a.M - m0);
+      const __m512i init = _mm512_maskz_loadu_epi32(mk, acc_init + m0);
+      __m512i acc[4] = {init, init, init, init};
+      const __m512i* w = reinterpret_cast<const __m512i*>(a.data + (m0 / kQRows) * a.Kp * kQRows);
+      if (P == 4) {
+        for (int64_t g = 0; g < groups; ++g) {
+          const __m512i wv = _mm512_loadu_si512(w + g);
+          acc[0] = _mm512_dpbusd_epi32(acc[0], _mm512_set1_epi32(xs[g]), wv);
+          acc[1] = _mm512_dpbusd_epi32(acc[1], _mm512_set1_epi32(xs[xstride + g]), wv);
+          acc[2] = _mm512_dpbusd_epi32(acc[2], _mm512_set1_epi32(xs[2 * xstride + g]), wv);
+          acc[3] = _mm512_dpbusd_epi32(acc[3], _mm512_set1_epi32(xs[3 * xstride + g]), wv);
+        }
+      } else {
+        for (int64_t g = 0; g < groups; ++g) {
+          const __m512i wv = _mm512_loadu_si512(w + g);
+          for (int q = 0; q < P; ++q) acc[q] = _mm512_dpbusd_epi32(acc[q], _mm512_set1_epi32(xs[q * xstride + g]), wv);
+        }
+      }
+      const __m512 s = _mm512_maskz_loadu_ps(mk, rq.scale + m0), o = _mm512_maskz_loadu_ps(mk, rq.offset + m0);
+      const __m512 lo = _mm512_maskz_loadu_ps(mk, rq.lo + m0), hi = _mm512_maskz_loadu_ps(mk, rq.hi + m0);
+      for (int q = 0; q < P; ++q) store16(acc[q], s, o, lo, hi, zp, c + (p0 + q) * ldc + m0, mk);
+    }
+  }
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace netlite
+
+#undef NETLITE_QAVX512_TARGET
+#undef NETLITE_QAVX512_INLINE
+
+#pragma GCC diagnostic pop
+
+#endif
