@@ -474,8 +474,8 @@ describe('5. libuv thread pool', () => {
     const script = `
       const fs = require('fs');
       const { Predictor, Tensor } = require(${JSON.stringify(entry)});
-      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(256, 12)))}, { gemm: 'reference', threads: 1 });
-      const x = new Tensor('float32', new Float32Array(256 * 256), [256, 256]);
+      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
+      const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
       const small = ${JSON.stringify(modelFile('small.onnx', reluBytes))};
       const timeRead = () => new Promise((res) => { const t = process.hrtime.bigint(); fs.readFile(small, () => res(Number(process.hrtime.bigint() - t) / 1e6)); });
       (async () => {
@@ -495,7 +495,7 @@ describe('5. libuv thread pool', () => {
       })();`;
     const env = { ...process.env };
     delete env.UV_THREADPOOL_SIZE;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 60000 });
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 120000 });
     expect(r.stderr).toBe('');
     const m = JSON.parse(r.stdout.trim()) as { runMs: number; idleReadMs: number; readMsWith2: number; readMsWith4: number };
     // eslint-disable-next-line no-console
@@ -505,7 +505,7 @@ describe('5. libuv thread pool', () => {
     // Two runs hold two of the four pool threads; the read gets one of the other two at once.
     // The bound leaves room for a loaded CI machine but is well under one run.
     expect(m.readMsWith2).toBeLessThan(Math.min(250, m.runMs / 2));
-  });
+  }, 120000);
 });
 
 describe('6. leaks', () => {
