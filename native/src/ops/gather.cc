@@ -55,6 +55,7 @@ class Gather final : public OpKernel {
     for (size_t d = size_t(a) + 1; d < data.rank(); ++d) inner *= data.shape[d];
     const int64_t dim = data.shape[size_t(a)];
     const size_t block = size_t(inner) * es;
+    if (block == 0 || outer * n == 0) return;  // empty output (the executor skips it too)
     const uint8_t* src = static_cast<const uint8_t*>(data.data);
     uint8_t* dst = static_cast<uint8_t*>(ctx.out(0).data);
     ctx.pool->parallel_for(outer * n, [&](int64_t b, int64_t e) {

@@ -44,6 +44,7 @@ class Session {
   size_t arena_capacity_ = 0;
   std::vector<Tensor> tensors_;       // one view per graph value
   std::vector<RunContext> contexts_;  // one per plan step
+  std::vector<char> skip_;            // per step: every output is empty, nothing to compute
   std::vector<int> alias_values_;     // values to re-point after inputs change
   std::vector<int> input_values_;
   bool ran_ = false;

@@ -11,8 +11,10 @@
 
 // GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
 // uninitialized once they are inlined into these target functions: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace netlite {
 namespace kernels {
@@ -184,6 +186,8 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
 }  // namespace kernels
 }  // namespace netlite
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #endif

@@ -9,8 +9,10 @@
 
 // GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
 // uninitialized once they are inlined into these target functions: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace netlite {
 namespace kernels {
@@ -74,6 +76,8 @@ NETLITE_QEW_TARGET void qlookup_avx512(const uint8_t* x, uint8_t* y, int64_t n, 
 }  // namespace kernels
 }  // namespace netlite
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #endif

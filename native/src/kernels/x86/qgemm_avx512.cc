@@ -15,8 +15,10 @@
 
 // GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
 // uninitialized once they are inlined into these target functions: a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace netlite {
 namespace kernels {
@@ -155,6 +157,8 @@ NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, const
 #undef NETLITE_QAVX512_TARGET
 #undef NETLITE_QAVX512_INLINE
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #endif
