@@ -564,6 +564,59 @@ NETLITE_TEST(quant_fused_add_gap_matmul_lookup_match_float_graph) {
   }
 }
 
+NETLITE_TEST(quant_fused_gemm_and_8bit_data_movement_match_float_graph) {
+  Rng r(8);
+  {  // Gemm with transB (W [N, K], per-row scales), int32 bias, Relu.
+    GraphSpec g;
+    const int64_t B = 3, K = 50, N = 37;
+    qparams(g, "a", 0.04f, 10, kU8);
+    qparams(g, "y", 0.07f, 0, kU8);
+    g.inputs.push_back(value_info("a", kU8, {B, K}));
+    g.nodes.push_back(node("DequantizeLinear", {"a", "a_s", "a_z"}, {"ad"}, "dqa"));
+    std::vector<int8_t> w(size_t(N * K));
+    for (auto& v : w) v = int8_t(r.range(-127, 127));
+    g.initializers.push_back(tensor_of<int8_t>("w", {N, K}, kS8, w));
+    std::vector<float> ws;
+    for (int64_t n = 0; n < N; ++n) ws.push_back(r.uniform(0.002f, 0.01f));
+    g.initializers.push_back(tensor_f32("w_s", {N}, ws));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s"}, {"wd"}, "dqw", {attr_int("axis", 0)}));
+    std::vector<int32_t> b(static_cast<size_t>(N));
+    for (auto& v : b) v = r.range(-5000, 5000);
+    g.initializers.push_back(tensor_of<int32_t>("bq", {N}, kI32, b));
+    g.initializers.push_back(tensor_f32("b_s", {}, {0.0003f}));
+    g.nodes.push_back(node("DequantizeLinear", {"bq", "b_s"}, {"bd"}, "dqb"));
+    g.nodes.push_back(node("Gemm", {"ad", "wd", "bd"}, {"gm"}, "gemm", {attr_int("transB", 1)}));
+    g.nodes.push_back(node("Relu", {"gm"}, {"rl"}, "relu"));
+    g.nodes.push_back(node("QuantizeLinear", {"rl", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kU8, {}));
+    compare_fused("Gemm transB", model(g), random_bytes(size_t(B * K), r), {B, K}, netlite::DType::UInt8, {"QMatMul"});
+  }
+  {  // Transpose -> MaxPool -> Pad(0.3) -> Concat with itself, all on int8: exact.
+    GraphSpec g;
+    qparams(g, "x", 0.05f, -3, kS8);
+    g.inputs.push_back(value_info("x", kS8, {1, 9, 8, 3}));
+    g.nodes.push_back(node("DequantizeLinear", {"x", "x_s", "x_z"}, {"d0"}, "dq0"));
+    g.nodes.push_back(node("Transpose", {"d0"}, {"t"}, "transpose", {attr_ints("perm", {0, 3, 1, 2})}));
+    g.nodes.push_back(node("QuantizeLinear", {"t", "x_s", "x_z"}, {"tq"}, "q0"));
+    g.nodes.push_back(node("DequantizeLinear", {"tq", "x_s", "x_z"}, {"d1"}, "dq1"));
+    g.nodes.push_back(node("MaxPool", {"d1"}, {"mp"}, "maxpool",
+                           {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {1, 1, 1, 1})}));
+    g.nodes.push_back(node("QuantizeLinear", {"mp", "x_s", "x_z"}, {"mq"}, "q1"));
+    g.nodes.push_back(node("DequantizeLinear", {"mq", "x_s", "x_z"}, {"d2"}, "dq2"));
+    g.initializers.push_back(tensor_i64("pads", {8}, {0, 0, 1, 0, 0, 0, 0, 2}));
+    g.initializers.push_back(tensor_f32("pv", {}, {0.3f}));
+    g.nodes.push_back(node("Pad", {"d2", "pads", "pv"}, {"pd"}, "pad"));
+    g.nodes.push_back(node("QuantizeLinear", {"pd", "x_s", "x_z"}, {"pq"}, "q2"));
+    g.nodes.push_back(node("DequantizeLinear", {"pq", "x_s", "x_z"}, {"d3"}, "dq3"));
+    g.nodes.push_back(node("DequantizeLinear", {"pq", "x_s", "x_z"}, {"d4"}, "dq4"));
+    g.nodes.push_back(node("Concat", {"d3", "d4"}, {"cc"}, "concat", {attr_int("axis", 1)}));
+    g.nodes.push_back(node("QuantizeLinear", {"cc", "x_s", "x_z"}, {"y"}, "q3"));
+    g.outputs.push_back(value_info("y", kS8, {}));
+    compare_fused("8-bit data movement", model(g), random_bytes(216, r), {1, 9, 8, 3}, netlite::DType::Int8,
+                  {"Transpose", "MaxPool", "Pad", "Concat"}, true);
+  }
+}
+
 NETLITE_TEST(quant_unfusable_patterns_stay_float) {
   // The Conv output is also a graph output: nothing may be fused away, and the
   // model still runs (mixed float/int8).

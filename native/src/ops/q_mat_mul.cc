@@ -1,8 +1,10 @@
 // netlite.QMatMul: the integer form of Q(act(MatMul(DQ(A), DQ(W)) [+ DQ(B)]))
-// that passes/fuse_qdq.cc rewrites: A 8-bit [..., K] (per-tensor a_scale,
-// a_zero_point), W a constant int8 [K, N] (w_scale / w_zero_point per tensor or
-// per column), optional constant bias [N] (int32 with b_scale, or float32), and
-// the y_* attributes of ops/common/quant_util.h (bounds per tensor or per column).
+// (and of a Gemm without transA, alpha = beta = 1) that passes/fuse_qdq.cc
+// rewrites: A 8-bit [..., K] (per-tensor a_scale, a_zero_point), W a constant
+// int8 [K, N] ([N, K] with w_transposed = 1; w_scale / w_zero_point per tensor or
+// per output column), optional constant bias [N] (int32 with b_scale, or
+// float32), and the y_* attributes of ops/common/quant_util.h (bounds per tensor
+// or per column).
 //   y[r, n] = clamp(round_half_even(sum_k (A[r,k] - za)(W[k,n] - zw) * sa*sw/sy + b*sb/sy) + zy)
 // W is packed at create() for kernels::qgemm_rows (output columns in vector
 // lanes), the form that suits the few rows of a classifier head.
@@ -23,8 +25,9 @@ class QMatMul final : public OpKernel {
     const Tensor* w = constant_input(node, graph, 1);
     if (!w || w->rank() != 2 || (w->dtype != DType::Int8 && w->dtype != DType::UInt8))
       fail(StatusCode::Unsupported, node.describe(), ": W must be a constant 2-D int8/uint8 tensor");
-    K_ = w->shape[0];
-    N_ = w->shape[1];
+    const bool trans = node.attr_int("w_transposed", 0) != 0;  // W is [N, K] (from a Gemm with transB)
+    K_ = w->shape[trans ? 1 : 0];
+    N_ = w->shape[trans ? 0 : 1];
     if (K_ > kQMaxReduction) fail(StatusCode::Unsupported, node.describe(), ": reduction length ", K_, " is too long");
     a_scale_ = q_scale_attr(node, "a_scale");
     a_zero_ = node.attr_int("a_zero_point", 0);
@@ -32,16 +35,18 @@ class QMatMul final : public OpKernel {
     const std::vector<int64_t> w_zero = q_per_channel_ints(node, "w_zero_point", N_, 0);
     out_ = parse_q_output(node, N_);
     std::vector<int8_t> wq(size_t(K_ * N_));
+    // wq is W minus its zero point in W's own layout: element (k, n) at k * ks + n * ns.
+    const int64_t ks = trans ? 1 : N_, ns = trans ? K_ : 1;
     for (int64_t k = 0; k < K_; ++k)
       for (int64_t n = 0; n < N_; ++n) {
-        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[k * N_ + n])
-                                                    : int64_t(w->ptr<uint8_t>()[k * N_ + n]);
+        const int64_t i = k * ks + n * ns;
+        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[i]) : int64_t(w->ptr<uint8_t>()[i]);
         const int64_t v = raw - w_zero[size_t(n)];
         if (v < -128 || v > 127)
           fail(StatusCode::Unsupported, node.describe(), ": weight minus zero point (", v, ") does not fit int8");
-        wq[size_t(k * N_ + n)] = int8_t(v);
+        wq[size_t(i)] = int8_t(v);
       }
-    packed_ = kernels::qpack_weights(wq.data(), N_, K_, 1, N_);  // row n of the packed matrix = column n of W
+    packed_ = kernels::qpack_weights(wq.data(), N_, K_, ns, ks);  // row n of the packed matrix = column n of W
     scale_.resize(size_t(N_));
     offset_.assign(size_t(N_), 0.0f);
     for (int64_t n = 0; n < N_; ++n) scale_[size_t(n)] = a_scale_ * w_scale[size_t(n)] / out_.scale;

@@ -3,11 +3,14 @@
 //
 //   Q(act(Conv(DQ(x), DQ(W), DQ(B))))        -> netlite.QConv
 //   Q(act(MatMul(DQ(a), DQ(W)) [+ DQ(B)]))   -> netlite.QMatMul
+//   Q(act(Gemm(DQ(a), DQ(W), [DQ(B)])))      -> netlite.QMatMul (alpha = beta = 1, no transA)
 //   Q(act(DQ(a) + DQ(b)))                    -> netlite.QAdd
 //   Q(GlobalAveragePool(DQ(x)))              -> netlite.QGlobalAveragePool
 //   then, after any of these (same scale and zero point on both sides):
 //   DQ -> Relu | Clip | Min(c) | Max(c) -> Q -> folded into the op's output bounds
 //   Q(Pad(DQ(x))) -> QConv                    -> folded into the QConv's pads
+//   Q(move(DQ(x))), same parameters           -> move(x) on 8-bit data (Transpose,
+//       Reshape, Slice, Concat, MaxPool, ReduceMax, Pad, nearest Resize, ...)
 //   finally, for what is left:
 //   Q(f(DQ(x))), Q(DQ(x))                     -> netlite.QLookup (256-entry table)
 //
@@ -19,7 +22,8 @@
 // monotone, so Q(clip(v, a, b)) = clamp(Q(v), Q(a), Q(b)) and Q(min(v, c)) =
 // min(Q(v), Q(c)); and Q(DQ(q)) = q when both use the same scale and zero point.
 // Hence the bound folding is exact, padding with a value that quantizes to the
-// zero point equals padding with the zero point, and a table built by running
+// zero point equals padding with the zero point, moving or selecting 8-bit
+// values equals doing so in float, and a table built by running
 // the float op on all 256 inputs is bit-identical. The integer ops compute the
 // sums exactly and differ from the float graph only in the rounding of its float
 // arithmetic (at most 1 LSB where a value lands near a rounding boundary).
@@ -92,6 +96,7 @@ class Fuser {
       total += n;
     }
     total += fold_pads();
+    total += for_each_q([this](size_t qi) { return fuse_movement(qi); });
     total += for_each_q([this](size_t qi) { return fuse_lookup(qi); });
     return total;
   }
@@ -366,6 +371,13 @@ class Fuser {
         }
       }
       if (!done && !make_qadd(node, &fused)) return false;
+    } else if (is_op(node, "Gemm")) {
+      // Y = A * op(B) + C with alpha = beta = 1 and A not transposed: a MatMul plus bias.
+      const bool has_c = node.inputs.size() > 2 && node.inputs[2] >= 0;
+      if (node.attr_int("transA", 0) != 0 || node.attr_float("alpha", 1.0f) != 1.0f ||
+          (has_c && node.attr_float("beta", 1.0f) != 1.0f))
+        return false;
+      if (!make_qmatmul(node, has_c ? node.inputs[2] : -1, &fused, node.attr_int("transB", 0) != 0)) return false;
     } else if (is_op(node, "GlobalAveragePool")) {
       if (!make_qgap(node, &fused)) return false;
     } else {
@@ -410,19 +422,21 @@ class Fuser {
     return true;
   }
 
-  // MatMul(DQ(a), DQ(W const [K, N])) with an optional bias value (-1: none).
-  bool make_qmatmul(const Node& mm, int bias_in, Node* f) {
-    if (mm.inputs.size() != 2) return false;
+  // MatMul(DQ(a), DQ(W const [K, N])) with an optional bias value (-1: none);
+  // trans_w: W is [N, K] (Gemm with transB = 1).
+  bool make_qmatmul(const Node& mm, int bias_in, Node* f, bool trans_w = false) {
+    if (mm.inputs.size() < 2) return false;
     QParams ap, wp;
     int a = -1, w = -1;
     if (!read_dq_act(mm.inputs[0], &ap, &a)) return false;
     const Node* wdq = producer_of(mm.inputs[1], "DequantizeLinear");
     const Tensor* wt = wdq && !wdq->inputs.empty() ? constant(wdq->inputs[0]) : nullptr;
-    if (!wt || wt->rank() != 2 || wt->shape[0] > ops::kQMaxReduction || !read_dq(mm.inputs[1], &wp, &w, 2)) return false;
-    const int64_t N = wt->shape[1];
+    if (!wt || wt->rank() != 2 || !read_dq(mm.inputs[1], &wp, &w, 2)) return false;
+    const int64_t K = wt->shape[trans_w ? 1 : 0], N = wt->shape[trans_w ? 0 : 1];
+    if (K > ops::kQMaxReduction) return false;
     std::vector<float> w_scale;
     std::vector<int64_t> w_zero;
-    if (!weight_params(*wt, wp, 1, N, &w_scale, &w_zero)) return false;
+    if (!weight_params(*wt, wp, trans_w ? 0 : 1, N, &w_scale, &w_zero)) return false;
     int bias = -1;
     std::vector<float> b_scale;
     if (bias_in >= 0) {
@@ -438,6 +452,7 @@ class Fuser {
     }
     f->op_type = "QMatMul";
     f->inputs = {a, constant_value(w), bias};
+    if (trans_w) f->attrs["w_transposed"] = attr_int(1);
     f->attrs["a_scale"] = attr_float(ap.scale[0]);
     f->attrs["a_zero_point"] = attr_int(ap.zero[0]);
     f->attrs["w_scale"] = attr_floats(w_scale);
@@ -652,7 +667,76 @@ class Fuser {
     return count;
   }
 
-  // ---- phase 4: the rest of DQ -> unary f -> Q as a table ----------------------
+  // ---- phase 4: data movement and selection on the 8-bit values ----------------
+
+  // Ops that only move, select or compare elements: with the same scale and zero
+  // point on both sides, Q(op(DQ(x))) = op(x), since DQ and Q are monotone and
+  // Q(DQ(q)) = q. (Their 8-bit support in netlite is checked by ops' infer().)
+  static bool moves_elements(const Node& n) {
+    static const char* const kOps[] = {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Slice",
+                                       "Gather", "Expand", "Tile", "SpaceToDepth", "DepthToSpace", "MaxPool",
+                                       "ReduceMax", "ReduceMin", "Pad", "Resize", "Concat"};
+    if (!n.domain.empty() || n.outputs.size() != 1) return false;
+    for (const char* k : kOps) if (n.op_type == k) return true;
+    return false;
+  }
+
+  bool fuse_movement(size_t qi) {
+    QParams out;
+    if (!read_q(g_.nodes[qi], &out)) return false;
+    const int y = g_.nodes[qi].inputs[0];
+    if (!single_use(y) || producer_[size_t(y)] < 0) return false;
+    const int op_i = producer_[size_t(y)];
+    Node& op = g_.nodes[size_t(op_i)];
+    if (drop_[size_t(op_i)] || !moves_elements(op) || op.inputs.empty()) return false;
+    // The data inputs (all of Concat's, else input 0) come from DQs with Q's parameters.
+    const size_t data_inputs = op.op_type == "Concat" ? op.inputs.size() : 1;
+    std::vector<int> src(data_inputs, -1);
+    for (size_t i = 0; i < data_inputs; ++i) {
+      QParams p;
+      if (!read_dq_act(op.inputs[i], &p, &src[i]) || !p.same_as(out)) return false;
+    }
+    for (size_t i = data_inputs; i < op.inputs.size(); ++i)
+      if (op.inputs[i] >= 0 && producer_of(op.inputs[i], "DequantizeLinear")) return false;
+    int pad_value = -1;
+    if (op.op_type == "Pad") {
+      // The constant becomes Q(value) of the 8-bit type (absent: Q(0), the zero point).
+      if (op.opset < 11 || op.inputs.size() > 3) return false;
+      if (op.attr_string("mode", "constant") != "constant") {
+        if (op.inputs.size() > 2 && op.inputs[2] >= 0) return false;  // an unused float constant_value
+      } else {
+        float v = 0.0f;
+        if (op.inputs.size() > 2 && op.inputs[2] >= 0 && !const_scalar(op.inputs[2], &v)) return false;
+        if (std::isnan(v)) return false;
+        Tensor t = Tensor::allocate(out.type, {});
+        const int64_t q = quantize(v, out.scale[0], out.zero[0], out.type);
+        if (out.type == DType::Int8) t.ptr<int8_t>()[0] = int8_t(q);
+        else t.ptr<uint8_t>()[0] = uint8_t(q);
+        pad_value = g_.add_value(op.name + "/qpad_value");
+        Value& val = g_.values[size_t(pad_value)];
+        val.is_constant = true;
+        val.dtype = out.type;
+        val.has_shape = true;
+        val.data = std::move(t);
+        uses_.push_back(1);
+        producer_.push_back(-1);
+        consumer_.push_back(op_i);
+      }
+    }
+    if (op.op_type == "Resize" && (op.attr_string("mode", "nearest") != "nearest" ||
+                                   op.attr_string("coordinate_transformation_mode", "") == "tf_crop_and_resize"))
+      return false;
+    for (size_t i = 0; i < data_inputs; ++i) op.inputs[i] = src[i];
+    if (pad_value >= 0) {
+      if (op.inputs.size() < 3) op.inputs.resize(3, -1);
+      op.inputs[2] = pad_value;
+    }
+    op.outputs[0] = g_.nodes[qi].outputs[0];
+    drop_[qi] = 1;
+    return true;
+  }
+
+  // ---- phase 5: the rest of DQ -> unary f -> Q as a table ----------------------
 
   static bool is_unary_elementwise(const Node& n) {
     static const char* const kOps[] = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish",
