@@ -6,6 +6,9 @@
 //                          own build directory, so switching does not rebuild the other
 //   NETLITE_SANITIZE=address,undefined   sanitizer build (own build directory too)
 //   NETLITE_NATIVE_BUILD_TYPE=Debug      default Release
+//   NETLITE_NATIVE_TREE=amalgamation     link the tests against the single file instead of
+//                          the modular tree (one big translation unit: much less CPU
+//                          for a from-scratch build, no incremental builds)
 // Extra arguments go to the test binary (a name filter).
 'use strict';
 
@@ -19,7 +22,9 @@ const env = String(process.env.NETLITE_OPENBLAS || 'auto').toLowerCase();
 const blas = ['0', 'off', 'false', 'no'].includes(env) ? 'OFF' : ['1', 'on', 'true', 'yes'].includes(env) ? 'ON' : 'AUTO';
 const sanitize = process.env.NETLITE_SANITIZE || '';
 const buildType = process.env.NETLITE_NATIVE_BUILD_TYPE || 'Release';
-const suffix = [blas === 'OFF' ? 'noblas' : '', sanitize ? 'san' : '', buildType === 'Release' ? '' : buildType.toLowerCase()]
+const tree = process.env.NETLITE_NATIVE_TREE === 'amalgamation' ? 'amalgamation' : 'modular';
+const suffix = [blas === 'OFF' ? 'noblas' : '', sanitize ? 'san' : '', tree === 'amalgamation' ? 'single' : '',
+  buildType === 'Release' ? '' : buildType.toLowerCase()]
   .filter(Boolean)
   .join('-');
 const buildDir = path.join(root, suffix ? `build-native-${suffix}` : 'build-native');
@@ -50,6 +55,7 @@ const configure = [
   `-DCMAKE_BUILD_TYPE=${buildType}`,
   `-DNETLITE_OPENBLAS=${blas}`,
   `-DNETLITE_SANITIZE=${sanitize}`,
+  `-DNETLITE_TESTS_LINK=${tree}`,
 ];
 // Quiet configure unless it fails; the build prints one line per file.
 const rc = spawnSync('cmake', configure, { cwd: root, encoding: 'utf8' });
@@ -59,7 +65,7 @@ if (rc.error || rc.status !== 0) {
   process.stderr.write('\nrun-native-tests: cmake configure failed (needs cmake >= 3.16 and a C++17 compiler)\n');
   process.exit(1);
 }
-process.stdout.write(`run-native-tests: building in ${path.relative(root, buildDir)} (OpenBLAS ${blas}, ${buildType}${sanitize ? `, sanitize=${sanitize}` : ''})\n`);
+process.stdout.write(`run-native-tests: building in ${path.relative(root, buildDir)} (OpenBLAS ${blas}, ${buildType}, ${tree}${sanitize ? `, sanitize=${sanitize}` : ''})\n`);
 if (run('cmake', ['--build', buildDir, '--target', 'netlite_native_tests', '-j', jobs]) !== 0) {
   process.stderr.write('run-native-tests: build failed\n');
   process.exit(1);

@@ -4,6 +4,8 @@
 #   FUZZ_SECONDS=120 bash test/fuzz/run.sh        # default 120 s
 #   FUZZ_JOBS=1                                   # parallel fuzzing processes (default 1)
 #   CXX=clang++-14                                # any clang with libFuzzer (default: clang++ or clang++-14)
+#   FUZZ_BUILD_ONLY=1                             # compile the target and stop (CI builds it
+#                                                 # beside the sanitizer tests, then runs it)
 #
 # The single file (amalgamation) and the target are compiled with
 # -fsanitize=fuzzer,address,undefined into build-fuzz/. The seed corpus is built from
@@ -42,6 +44,7 @@ if [ ! -x "$bin" ] || [ "$out/amalgamation/netlite.cc" -nt "$bin" ] || [ "$here/
   mv "$bin.tmp" "$bin"
   echo "fuzz: compiled in $((SECONDS - t0)) s"
 fi
+if [ -n "${FUZZ_BUILD_ONLY:-}" ]; then exit 0; fi
 
 # 2. Seed corpus: small models only (<= 1 MB); bash builtins only, so it is quick on a busy box.
 n=0

@@ -24,7 +24,7 @@ class PbWriter {
 
 struct AttrSpec {
   std::string name;
-  int type;  // 1 float, 2 int, 3 string, 6 floats, 7 ints
+  int type = 0;  // 1 float, 2 int, 3 string, 6 floats, 7 ints
   float f = 0;
   int64_t i = 0;
   std::string s;
@@ -32,9 +32,10 @@ struct AttrSpec {
   std::vector<float> floats;
 };
 
-inline AttrSpec attr_int(const std::string& n, int64_t v) { AttrSpec a{n, 2}; a.i = v; return a; }
-inline AttrSpec attr_float(const std::string& n, float v) { AttrSpec a{n, 1}; a.f = v; return a; }
-inline AttrSpec attr_ints(const std::string& n, std::vector<int64_t> v) { AttrSpec a{n, 7}; a.ints = std::move(v); return a; }
+inline AttrSpec attr_spec(const std::string& n, int type) { AttrSpec a; a.name = n; a.type = type; return a; }
+inline AttrSpec attr_int(const std::string& n, int64_t v) { AttrSpec a = attr_spec(n, 2); a.i = v; return a; }
+inline AttrSpec attr_float(const std::string& n, float v) { AttrSpec a = attr_spec(n, 1); a.f = v; return a; }
+inline AttrSpec attr_ints(const std::string& n, std::vector<int64_t> v) { AttrSpec a = attr_spec(n, 7); a.ints = std::move(v); return a; }
 
 // dims: -1 for a symbolic dim (named "N").
 inline std::string value_info(const std::string& name, int elem_type, const std::vector<int64_t>& dims) {
