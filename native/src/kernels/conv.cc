@@ -310,12 +310,21 @@ int64_t depthwise_scratch_floats(const ConvShape& g) {
   return pp.rows * pp.pitch;
 }
 
-void depthwise_conv2d_plane_padded(const ConvShape& g, const float* x, const float* w, float bias, const Epilogue& e,
-                                   float* y, float* p) {
-  const conv_kernel_detail::PaddedPlane pp = conv_kernel_detail::padded_plane(g);
+namespace conv_kernel_detail {
+
+void depthwise_padded(const ConvShape& g, const float* x, const float* w, float bias, const Epilogue& e, float* y,
+                      float* p, bool allow_simd) {
+  const PaddedPlane pp = padded_plane(g);
   const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1];
   const int64_t PH = g.pad[0], PW = g.pad[1];
-  const bool simd = conv_avx2_available();
+  const int64_t KH = g.kernel[0], KW = g.kernel[1];
+  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
+  if (allow_simd && KH == 3 && KW == 3 && DH == 1 && DW == 1 && SH == SW && (SW == 1 || SW == 2) &&
+      conv_avx512_available()) {
+    x86::dw3x3_plane_avx512(x, IH, IW, PH, PW, SW, w, bias, e.clamp, e.lo, e.hi, y, OH, OW);
+    return;
+  }
+  const bool simd = allow_simd && conv_avx2_available();
   for (int64_t r = 0; r < pp.rows; ++r) {
     float* pr = p + r * pp.pitch;
     const int64_t ih = r - PH;
@@ -327,8 +336,6 @@ void depthwise_conv2d_plane_padded(const ConvShape& g, const float* x, const flo
       std::memset(pr + PW + IW, 0, size_t(pp.pitch - PW - IW) * sizeof(float));
     }
   }
-  const int64_t KH = g.kernel[0], KW = g.kernel[1];
-  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
   if (simd) {
     x86::dw_padded_plane_avx2(p, pp.pitch, w, KH, KW, SH, SW, DH, DW, bias, e.clamp, e.lo, e.hi, y, OH, OW);
     return;
@@ -339,11 +346,23 @@ void depthwise_conv2d_plane_padded(const ConvShape& g, const float* x, const flo
     for (int64_t kh = 0; kh < KH; ++kh) {
       const float* r = p + (oh * SH + kh * DH) * pp.pitch;
       for (int64_t kw = 0; kw < KW; ++kw)
-        conv_kernel_detail::dw_row_axpy_scalar(yr, r + kw * DW, SW, w[kh * KW + kw], OW);
+        dw_row_axpy_scalar(yr, r + kw * DW, SW, w[kh * KW + kw], OW);
     }
     if (e.clamp)
-      for (int64_t ow = 0; ow < OW; ++ow) yr[ow] = conv_kernel_detail::clampf(yr[ow], e.lo, e.hi);
+      for (int64_t ow = 0; ow < OW; ++ow) yr[ow] = clampf(yr[ow], e.lo, e.hi);
   }
+}
+
+}  // namespace conv_kernel_detail
+
+void depthwise_conv2d_plane_padded(const ConvShape& g, const float* x, const float* w, float bias, const Epilogue& e,
+                                   float* y, float* scratch) {
+  conv_kernel_detail::depthwise_padded(g, x, w, bias, e, y, scratch, true);
+}
+
+void depthwise_conv2d_plane_padded_scalar(const ConvShape& g, const float* x, const float* w, float bias,
+                                          const Epilogue& e, float* y, float* scratch) {
+  conv_kernel_detail::depthwise_padded(g, x, w, bias, e, y, scratch, false);
 }
 
 }  // namespace kernels

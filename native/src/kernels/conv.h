@@ -69,8 +69,13 @@ int64_t depthwise_scratch_floats(const ConvShape& g);
 void depthwise_conv2d_plane_padded(const ConvShape& g, const float* x, const float* w, float bias, const Epilogue& e,
                                    float* y, float* scratch);
 
-// True when this CPU runs the AVX2 variants (exposed for tests).
+// Same as depthwise_conv2d_plane_padded without the SIMD variants: the oracle of the tests.
+void depthwise_conv2d_plane_padded_scalar(const ConvShape& g, const float* x, const float* w, float bias,
+                                          const Epilogue& e, float* y, float* scratch);
+
+// True when this CPU runs the AVX2 / AVX-512 variants (exposed for tests).
 bool conv_avx2_available();
+bool conv_avx512_available();
 
 namespace x86 {
 // AVX2+FMA row kernels used by depthwise_conv2d_plane (defined in x86/conv_depthwise_avx2.cc;
@@ -83,6 +88,12 @@ void dw_row_axpy_avx2(float* acc, const float* x, int64_t stride, float w, int64
 void dw_padded_plane_avx2(const float* p, int64_t pitch, const float* w, int64_t KH, int64_t KW, int64_t SH,
                           int64_t SW, int64_t DH, int64_t DW, float bias, bool clamp, float lo, float hi, float* y,
                           int64_t OH, int64_t OW);
+// AVX-512 depthwise 3x3, stride 1 or 2 (both dims), no dilation, leading pads
+// PH/PW, straight from the IH x IW plane x (zero padding by masked loads; no
+// scratch) into y (OH x OW), with bias and clamp. Defined in
+// x86/conv_depthwise_avx512.cc; callers check conv_avx512_available().
+void dw3x3_plane_avx512(const float* x, int64_t IH, int64_t IW, int64_t PH, int64_t PW, int64_t stride,
+                        const float* w, float bias, bool clamp, float lo, float hi, float* y, int64_t OH, int64_t OW);
 }  // namespace x86
 
 }  // namespace kernels

@@ -120,6 +120,46 @@ void max_pool_any(const ConvShape& g, const T* x, T* y, int64_t* idx, int64_t id
     max_pool_nd(g, x, y, idx, idx_base, col_major);
 }
 
+// Float, 2-D, no indices, column stride 1 or 2: the columns whose windows lie inside
+// the plane go 16 at a time through the AVX-512 rows; the edge columns through the
+// scalar loop. Same tap order and comparison as max_pool_2d, so the same result.
+bool max_pool_2d_fast(const ConvShape& g, const float* x, float* y) {
+  const int64_t IW = g.in[1], OW = g.out[1], KW = g.kernel[1];
+  const int64_t SW = g.stride[1], DW = g.dilation[1], PW = g.pad[1];
+  if (g.nd != 2 || (SW != 1 && SW != 2) || !pool_avx512_available()) return false;
+  // Interior columns: ow*SW - PW >= 0 and ow*SW - PW + (KW-1)*DW < IW.
+  int64_t lo = (PW + SW - 1) / SW;
+  const int64_t last = IW - 1 - (KW - 1) * DW + PW;
+  int64_t hi = last < 0 ? 0 : last / SW + 1;
+  lo = std::min(lo, OW);
+  hi = std::min(std::max(hi, lo), OW);
+  if (hi - lo < 4) return false;
+  const int64_t IH = g.in[0], OH = g.out[0], KH = g.kernel[0], SH = g.stride[0], DH = g.dilation[0];
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const int64_t hs = oh * SH - g.pad[0];
+    int64_t khlo, khhi;
+    tap_range(hs, DH, KH, 0, IH, &khlo, &khhi);
+    x86::max_pool_rows_avx512(g, x, y, oh, khlo, khhi, lo, hi);
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      if (ow == lo) ow = hi;
+      if (ow >= OW) break;
+      const int64_t ws = ow * SW - PW;
+      int64_t kwlo, kwhi;
+      tap_range(ws, DW, KW, 0, IW, &kwlo, &kwhi);
+      float best = std::numeric_limits<float>::lowest();
+      for (int64_t kh = khlo; kh < khhi; ++kh) {
+        const float* xr = x + (hs + kh * DH) * IW + ws;
+        for (int64_t kw = kwlo; kw < kwhi; ++kw) {
+          const float v = xr[kw * DW];
+          best = v > best ? v : best;
+        }
+      }
+      y[oh * OW + ow] = best;
+    }
+  }
+  return true;
+}
+
 void avg_pool_2d(const ConvShape& g, const int64_t* pad_end, bool include_pad, const float* x, float* y) {
   const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1];
   const int64_t KH = g.kernel[0], KW = g.kernel[1];
@@ -199,6 +239,11 @@ void avg_pool_nd(const ConvShape& g, const int64_t* pad_end, bool include_pad, c
 }  // namespace pool_kernel_detail
 
 void max_pool_plane(const ConvShape& g, const float* x, float* y, int64_t* idx, int64_t idx_base, bool col_major) {
+  if (idx == nullptr && pool_kernel_detail::max_pool_2d_fast(g, x, y)) return;
+  pool_kernel_detail::max_pool_any(g, x, y, idx, idx_base, col_major);
+}
+void max_pool_plane_reference(const ConvShape& g, const float* x, float* y, int64_t* idx, int64_t idx_base,
+                              bool col_major) {
   pool_kernel_detail::max_pool_any(g, x, y, idx, idx_base, col_major);
 }
 void max_pool_plane(const ConvShape& g, const int8_t* x, int8_t* y, int64_t* idx, int64_t idx_base, bool col_major) {

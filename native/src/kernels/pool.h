@@ -17,6 +17,9 @@ namespace kernels {
 // column-major over the spatial dims when col_major (MaxPool storage_order=1).
 // Ties keep the first tap in row-major window order.
 void max_pool_plane(const ConvShape& g, const float* x, float* y, int64_t* idx, int64_t idx_base, bool col_major);
+// The scalar form of the float one (no SIMD fast path): the oracle of the tests.
+void max_pool_plane_reference(const ConvShape& g, const float* x, float* y, int64_t* idx, int64_t idx_base,
+                              bool col_major);
 void max_pool_plane(const ConvShape& g, const int8_t* x, int8_t* y, int64_t* idx, int64_t idx_base, bool col_major);
 void max_pool_plane(const ConvShape& g, const uint8_t* x, uint8_t* y, int64_t* idx, int64_t idx_base,
                     bool col_major);
@@ -29,6 +32,17 @@ void avg_pool_plane(const ConvShape& g, const int64_t* pad_end, bool count_inclu
 // Mean / max over each of `planes` contiguous planes of `size` values.
 void global_avg_pool(const float* x, int64_t planes, int64_t size, float* y);
 void global_max_pool(const float* x, int64_t planes, int64_t size, float* y);
+
+// True when this CPU runs the AVX-512 pooling rows (exposed for tests).
+bool pool_avx512_available();
+
+namespace x86 {
+// Float max pooling, 2-D, stride[1] 1 or 2: outputs y[oh][lo..hi) of one row, whose
+// windows lie inside the plane horizontally, over the vertical taps [khlo, khhi).
+// Defined in x86/pool_avx512.cc; callers check pool_avx512_available() first.
+void max_pool_rows_avx512(const ConvShape& g, const float* x, float* y, int64_t oh, int64_t khlo, int64_t khhi,
+                          int64_t lo, int64_t hi);
+}  // namespace x86
 
 }  // namespace kernels
 }  // namespace netlite

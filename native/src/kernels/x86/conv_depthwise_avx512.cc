@@ -1,0 +1,193 @@
+// AVX-512 depthwise 3x3 convolution (stride 1 or 2 in both dims, no dilation)
+// straight from the input plane, for kernels/conv.cc's depthwise path: zero
+// padding comes from masked loads (masked-off lanes read nothing), so there is
+// no padded copy. The nine
+// weights stay in registers; R output rows are computed together so that each
+// loaded input row feeds every output row whose window covers it (row reuse),
+// 16 or 32 output columns at a time. Stride 2 de-interleaves even/odd input
+// columns with one permute per 16 outputs. The scalar forms in conv.cc are the
+// reference. Compiled for every x86-64 target with function-level target
+// attributes and chosen at run time.
+#include "../conv.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+namespace netlite {
+namespace kernels {
+
+bool conv_avx512_available() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+namespace x86 {
+namespace dw_avx512_detail {
+
+#define NETLITE_DW512_TARGET __attribute__((target("avx512f,fma")))
+#define NETLITE_DW512_INLINE __attribute__((target("avx512f,fma"), always_inline)) inline
+
+// Lanes l with 0 <= c + l < n: the in-bounds columns of a 16-wide load at column c.
+NETLITE_DW512_INLINE __mmask16 col_mask(int64_t c, int64_t n) {
+  const int64_t lo = c < 0 ? -c : 0;
+  const int64_t hi = n - c < 16 ? n - c : 16;
+  if (hi <= lo) return 0;
+  return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+// Per 16-column block: the lane masks of its loads (S = 1: the three taps; S = 2:
+// the two halves) and whether the column after a stride-2 block is in bounds.
+// They depend only on the columns, so a block computes them once for all rows.
+template <int S>
+struct BlockMasks {
+  __mmask16 m[3];
+  bool next;
+};
+
+template <int S>
+NETLITE_DW512_INLINE BlockMasks<S> block_masks(int64_t c, int64_t n) {
+  BlockMasks<S> bm;
+  if (S == 1) {
+    for (int kw = 0; kw < 3; ++kw) bm.m[kw] = col_mask(c + kw, n);
+  } else {
+    bm.m[0] = col_mask(c, n);
+    bm.m[1] = col_mask(c + 16, n);
+    bm.m[2] = 0;
+  }
+  bm.next = c + 32 >= 0 && c + 32 < n;
+  return bm;
+}
+
+// The three horizontal taps t[kw] = row[c + S*i + kw] for output columns i = 0..15,
+// zero where the column lies outside the row (masked loads never touch those).
+template <int S>
+NETLITE_DW512_INLINE void taps(const float* row, int64_t c, const BlockMasks<S>& bm, __m512 (&t)[3], __m512i even,
+                               __m512i odd) {
+  if (S == 1) {
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; ++kw) t[kw] = _mm512_maskz_loadu_ps(bm.m[kw], row + c + kw);
+  } else {
+    const __m512 a = _mm512_maskz_loadu_ps(bm.m[0], row + c);
+    const __m512 b = _mm512_maskz_loadu_ps(bm.m[1], row + c + 16);
+    t[0] = _mm512_permutex2var_ps(a, even, b);
+    t[1] = _mm512_permutex2var_ps(a, odd, b);
+    // row[c + 2i + 2]: the even lanes moved down one, row[c + 32] entering at lane 15.
+    const float next = bm.next ? row[c + 32] : 0.0f;
+    t[2] = _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(next)),
+                                                         _mm512_castps_si512(t[0]), 1));
+  }
+}
+
+struct Plane {
+  const float* x;
+  int64_t IH, IW, PH, PW;
+  float* y;
+  int64_t OH, OW;
+};
+
+// R output rows from row oh, NB blocks of 16 columns from column j; the last
+// block stores only the columns in `last` (a lane mask). Input rows outside the
+// plane contribute nothing (zero padding).
+template <int S, int R, int NB>
+NETLITE_DW512_INLINE void block(const Plane& pl, int64_t oh, int64_t j, const float* w, __m512 bias,
+                                bool clamp, __m512 lo, __m512 hi, __mmask16 last, __m512i even, __m512i odd) {
+  __m512 acc[R][NB];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; ++b) acc[r][b] = bias;
+  constexpr int kRows = S * (R - 1) + 3;  // input rows the R output rows read
+  const int64_t ih0 = oh * S - pl.PH, c0 = j * S - pl.PW;
+  BlockMasks<S> bm[NB];
+#pragma GCC unroll 2
+  for (int b = 0; b < NB; ++b) bm[b] = block_masks<S>(c0 + b * 16 * S, pl.IW);
+#pragma GCC unroll 16
+  for (int i = 0; i < kRows; ++i) {
+    const int64_t ih = ih0 + i;
+    if (ih < 0 || ih >= pl.IH) continue;
+    const float* row = pl.x + ih * pl.IW;
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; ++b) {
+      __m512 t[3];
+      taps<S>(row, c0 + b * 16 * S, bm[b], t, even, odd);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) {
+        const int kh = i - S * r;
+        if (kh < 0 || kh > 2) continue;
+        // Weights as embedded broadcasts: 4-byte loads, no registers held.
+        acc[r][b] = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * 3]), t[0], acc[r][b]);
+        acc[r][b] = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * 3 + 1]), t[1], acc[r][b]);
+        acc[r][b] = _mm512_fmadd_ps(_mm512_set1_ps(w[kh * 3 + 2]), t[2], acc[r][b]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    float* yr = pl.y + (oh + r) * pl.OW + j;
+#pragma GCC unroll 2
+    for (int b = 0; b < NB; ++b) {
+      __m512 v = acc[r][b];
+      if (clamp) v = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, v, lo), hi);
+      _mm512_mask_storeu_ps(yr + b * 16, b == NB - 1 ? last : __mmask16(0xFFFF), v);
+    }
+  }
+}
+
+template <int S, int R>
+NETLITE_DW512_TARGET void rows(const Plane& pl, int64_t oh, const float* w, __m512 bias, bool clamp,
+                               __m512 lo, __m512 hi, __m512i even, __m512i odd) {
+  const int64_t OW = pl.OW;
+  int64_t j = 0;
+  for (; j + 32 <= OW; j += 32) block<S, R, 2>(pl, oh, j, w, bias, clamp, lo, hi, 0xFFFF, even, odd);
+  const int64_t left = OW - j;  // 0..31
+  if (left > 16) {
+    block<S, R, 2>(pl, oh, j, w, bias, clamp, lo, hi, __mmask16((1u << (left - 16)) - 1u), even, odd);
+  } else if (left > 0) {
+    const __mmask16 m = left == 16 ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1u);
+    block<S, R, 1>(pl, oh, j, w, bias, clamp, lo, hi, m, even, odd);
+  }
+}
+
+template <int S>
+NETLITE_DW512_TARGET void plane(const Plane& pl, const float* wt, float bias, bool clamp, float lo, float hi) {
+  const float* w = wt;
+  const __m512 bv = _mm512_set1_ps(bias), lv = _mm512_set1_ps(lo), hv = _mm512_set1_ps(hi);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  constexpr int R = S == 1 ? 4 : 2;
+  int64_t oh = 0;
+  for (; oh + R <= pl.OH; oh += R) rows<S, R>(pl, oh, w, bv, clamp, lv, hv, even, odd);
+  for (; oh < pl.OH; ++oh) rows<S, 1>(pl, oh, w, bv, clamp, lv, hv, even, odd);
+}
+
+#undef NETLITE_DW512_INLINE
+#undef NETLITE_DW512_TARGET
+
+}  // namespace dw_avx512_detail
+
+void dw3x3_plane_avx512(const float* x, int64_t IH, int64_t IW, int64_t PH, int64_t PW, int64_t stride,
+                        const float* w, float bias, bool clamp, float lo, float hi, float* y, int64_t OH, int64_t OW) {
+  const dw_avx512_detail::Plane pl{x, IH, IW, PH, PW, y, OH, OW};
+  if (stride == 1)
+    dw_avx512_detail::plane<1>(pl, w, bias, clamp, lo, hi);
+  else
+    dw_avx512_detail::plane<2>(pl, w, bias, clamp, lo, hi);
+}
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace netlite
+
+#else
+
+namespace netlite {
+namespace kernels {
+bool conv_avx512_available() { return false; }
+namespace x86 {
+void dw3x3_plane_avx512(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, const float*, float, bool, float,
+                        float, float*, int64_t, int64_t) {}
+}  // namespace x86
+}  // namespace kernels
+}  // namespace netlite
+
+#endif

@@ -1,0 +1,161 @@
+// Fast float conv/pool kernels against their scalar references: random shapes
+// with odd sizes, column tails, pads, strides, dilations and ceil-mode edges.
+// Exact equality where the fast kernel does the same operations in the same
+// order (max pooling), a relative tolerance where it reassociates sums.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "kernels/conv.h"
+#include "kernels/pool.h"
+
+namespace {
+
+namespace nk = netlite::kernels;
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 7) {}
+  uint64_t next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  int64_t range(int64_t lo, int64_t hi) { return lo + int64_t(next() % uint64_t(hi - lo + 1)); }
+  float uniform() { return float(next() >> 40) / float(1 << 24) * 2.0f - 1.0f; }
+};
+
+// A 2-D window geometry with output sizes by the floor rule, or ceil (last
+// window starting inside input + left pad) when `ceil_mode`.
+nk::ConvShape make_shape(Rng& r, bool ceil_mode) {
+  nk::ConvShape g;
+  g.nd = 2;
+  for (int d = 0; d < 2; ++d) {
+    g.kernel[d] = r.range(1, 5);
+    g.stride[d] = r.range(1, 3);
+    g.dilation[d] = r.next() % 4 == 0 ? 2 : 1;
+    const int64_t span = (g.kernel[d] - 1) * g.dilation[d] + 1;
+    g.in[d] = r.range(span, span + (d == 1 ? 70 : 12));
+    g.pad[d] = r.range(0, g.kernel[d] - 1);
+    const int64_t pad_end = r.range(0, g.kernel[d] - 1);
+    const int64_t total = g.in[d] + g.pad[d] + pad_end - span;
+    int64_t out = total / g.stride[d] + 1;
+    if (ceil_mode && total % g.stride[d] != 0 && (out * g.stride[d]) < g.in[d] + g.pad[d]) ++out;
+    g.out[d] = out;
+  }
+  return g;
+}
+
+}  // namespace
+
+NETLITE_TEST(max_pool_fast_matches_reference) {
+  Rng r(11);
+  int fast_shapes = 0;
+  for (int t = 0; t < 400; ++t) {
+    nk::ConvShape g = make_shape(r, t % 2 == 1);
+    if (t % 3 == 0) g.stride[1] = 2;  // the vector path's strides
+    if (t % 3 == 1) g.stride[1] = 1;
+    // Recompute the output width for the forced stride (floor rule, no end pad).
+    const int64_t span = (g.kernel[1] - 1) * g.dilation[1] + 1;
+    if (g.in[1] + g.pad[1] < span) continue;
+    g.out[1] = (g.in[1] + g.pad[1] - span) / g.stride[1] + 1 + (t % 5 == 0 ? 1 : 0);
+    std::vector<float> x(size_t(g.in_size()));
+    for (float& v : x) v = r.uniform();
+    if (t % 7 == 0) x[size_t(r.range(0, int64_t(x.size()) - 1))] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> y(size_t(g.out_size()), 123.0f), ref(size_t(g.out_size()), -123.0f);
+    nk::max_pool_plane(g, x.data(), y.data(), nullptr, 0, false);
+    nk::max_pool_plane_reference(g, x.data(), ref.data(), nullptr, 0, false);
+    if (std::memcmp(y.data(), ref.data(), y.size() * sizeof(float)) != 0) {
+      CHECK(false);
+      std::printf("  shape in %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld p %lldx%lld out %lldx%lld\n",
+                  (long long)g.in[0], (long long)g.in[1], (long long)g.kernel[0], (long long)g.kernel[1],
+                  (long long)g.stride[0], (long long)g.stride[1], (long long)g.dilation[0],
+                  (long long)g.dilation[1], (long long)g.pad[0], (long long)g.pad[1], (long long)g.out[0],
+                  (long long)g.out[1]);
+      return;
+    }
+    if (g.out[1] >= 6 && g.stride[1] <= 2) ++fast_shapes;
+  }
+  CHECK(fast_shapes > 20);
+}
+
+namespace {
+
+// Depthwise plane: the dispatching padded kernel (AVX-512 3x3, AVX2, scalar)
+// against the direct scalar reference, with bias and a clamp epilogue.
+void check_depthwise(const nk::ConvShape& g, Rng& r, bool clamp) {
+  std::vector<float> x(size_t(g.in_size())), w(size_t(g.kernel_size()));
+  for (float& v : x) v = r.uniform();
+  for (float& v : w) v = r.uniform();
+  nk::Epilogue e;
+  e.clamp = clamp;
+  e.lo = -0.5f;
+  e.hi = 0.75f;
+  const float bias = r.uniform();
+  std::vector<float> y(size_t(g.out_size()) + 1, 7.0f), ref(size_t(g.out_size()));
+  std::vector<float> scratch(size_t(nk::depthwise_scratch_floats(g)) + 1, 3.0f);
+  scratch.back() = 99.0f;
+  y.back() = 99.0f;
+  nk::depthwise_conv2d_plane_padded(g, x.data(), w.data(), bias, e, y.data(), scratch.data());
+  nk::depthwise_conv2d_plane_reference(g, x.data(), w.data(), bias, e, ref.data());
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!(std::fabs(y[i] - ref[i]) <= 1e-5f * (1.0f + std::fabs(ref[i])))) {
+      CHECK_NEAR(y[i], ref[i], 1e-5);
+      std::printf("  in %lldx%lld k %lldx%lld s %lldx%lld p %lldx%lld out %lldx%lld at %zu\n", (long long)g.in[0],
+                  (long long)g.in[1], (long long)g.kernel[0], (long long)g.kernel[1], (long long)g.stride[0],
+                  (long long)g.stride[1], (long long)g.pad[0], (long long)g.pad[1], (long long)g.out[0],
+                  (long long)g.out[1], i);
+      return;
+    }
+  }
+  CHECK(y.back() == 99.0f);        // no write past the output
+  CHECK(scratch.back() == 99.0f);  // nor past the scratch
+}
+
+}  // namespace
+
+NETLITE_TEST(depthwise_3x3_fast_matches_reference) {
+  Rng r(5);
+  for (int64_t s = 1; s <= 2; ++s)
+    for (int64_t pad = 0; pad <= 1; ++pad)
+      for (int64_t ow = 1; ow <= 40; ow += (ow < 18 ? 1 : 7))
+        for (int64_t oh = 1; oh <= 9; oh += 2) {
+          nk::ConvShape g;
+          g.nd = 2;
+          for (int d = 0; d < 2; ++d) {
+            g.kernel[d] = 3;
+            g.stride[d] = s;
+            g.dilation[d] = 1;
+            g.pad[d] = pad;
+            g.out[d] = d == 0 ? oh : ow;
+            // An input with the output size by the floor rule, sometimes one extra column/row.
+            g.in[d] = (g.out[d] - 1) * s + 3 - 2 * pad + ((oh + ow) % 2 == 0 && s == 2 ? 1 : 0);
+            if (g.in[d] < 1) g.in[d] = 1;
+          }
+          check_depthwise(g, r, (ow + oh) % 3 == 0);
+        }
+}
+
+NETLITE_TEST(depthwise_random_shapes_match_reference) {
+  Rng r(17);
+  for (int t = 0; t < 200; ++t) {
+    nk::ConvShape g = make_shape(r, false);
+    if (t % 2 == 0) {  // the AVX-512 3x3 geometry with random sizes
+      g.kernel[0] = g.kernel[1] = 3;
+      g.dilation[0] = g.dilation[1] = 1;
+      g.stride[1] = g.stride[0] = 1 + t % 4 / 2;
+      for (int d = 0; d < 2; ++d) {
+        g.pad[d] = std::min<int64_t>(g.pad[d], 2);
+        if (g.in[d] + 2 * g.pad[d] < 3) g.in[d] = 3;
+        g.out[d] = (g.in[d] + 2 * g.pad[d] - 3) / g.stride[d] + 1;
+      }
+    }
+    check_depthwise(g, r, t % 3 == 0);
+  }
+}
