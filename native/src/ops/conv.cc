@@ -1,7 +1,9 @@
 // Conv (ai.onnx 1-22): N-d convolution, NCHW, float32, with group, dilations,
 // pads / auto_pad and optional bias, plus a fused activation epilogue.
 //
-// Three paths, chosen from the shapes:
+// Four paths, chosen from the shapes:
+//   winograd (2-D 3x3, stride 1, no dilation, group 1, constant weights, enough
+//             output tiles, AVX-512) - F(2x2,3x3) with weights transformed at load;
 //   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   general - im2col of a tile of output positions into scratch, then GEMM.
@@ -13,8 +15,10 @@
 // reading W from the run's inputs also keeps weights rewritten by passes correct.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "../kernels/conv.h"
+#include "../kernels/winograd.h"
 #include "common/conv_util.h"
 #include "op.h"
 
@@ -26,11 +30,15 @@ namespace conv_detail {
 // positions so that packing the weights once per tile stays cheap.
 constexpr int64_t kPanelFloats = 262144;
 constexpr int64_t kMinTile = 256;
+constexpr int64_t kOutTileFloats = 65536;  // 256 KB of output per tile
 constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 struct Plan {
+  bool winograd = false;
+  int64_t wg_rows = 0;      // tile rows per winograd chunk
+  int64_t wg_chunks = 0;    // chunks per image
   bool depthwise = false;
   bool pointwise = false;
   bool whole = false;       // one GEMM per (image, group), split by sgemm over the pool
@@ -44,18 +52,40 @@ struct Dims {
   int64_t N = 0, C = 0, M = 0, G = 1, Cg = 0, Mg = 0, K = 0, HW = 0, IHW = 0;
 };
 
-inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, int threads) {
+// Winograd chunks: about kWinogradChunkTiles tiles each (the 16 GEMMs' N), at
+// least one per thread.
+constexpr int64_t kWinogradChunkTiles = 192;
+constexpr int64_t kWinogradMinTiles = 36;  // below this the GEMMs are too narrow to pay
+
+inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, bool winograd,
+                      int threads) {
   Plan p;
   p.depthwise = depthwise;
   p.pointwise = pointwise;
   const int64_t T = std::max(1, threads);
   if (d.HW == 0 || d.N == 0 || d.M == 0) return p;
+  if (winograd) {
+    p.winograd = true;
+    const int64_t TH = (plane.out[0] + 1) / 2, TW = (plane.out[1] + 1) / 2;
+    int64_t rows = std::max<int64_t>(1, std::min(TH, (kWinogradChunkTiles + TW - 1) / TW));
+    const int64_t per_thread = (TH * d.N + T - 1) / T;  // tile rows per thread over the batch
+    rows = std::max<int64_t>(1, std::min(rows, per_thread));
+    p.wg_rows = rows;
+    p.wg_chunks = (TH + rows - 1) / rows;
+    p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
+    p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows));
+    return p;
+  }
   if (depthwise) {  // one zero-padded plane per slot
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * d.C));
     p.scratch_floats = size_t(p.slots * kernels::depthwise_scratch_floats(plane));
     return p;
   }
-  int64_t tile = std::min(d.HW, std::max(kMinTile, round_up(kPanelFloats / std::max<int64_t>(d.K, 1), 16)));
+  // The tile's output block (Mg x tile) should stay in L2 too, so that the epilogue
+  // and the next tile's reads do not go to memory.
+  const int64_t by_k = kPanelFloats / std::max<int64_t>(d.K, 1);
+  const int64_t by_m = kOutTileFloats / std::max<int64_t>(d.Mg, 1);
+  int64_t tile = std::min(d.HW, std::max(kMinTile, round_up(std::min(by_k, by_m), 16)));
   int64_t n_tiles = (d.HW + tile - 1) / tile;
   const int64_t groups = d.N * d.G;
   if (groups * n_tiles < T) {
@@ -82,11 +112,12 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
 
 class Conv final : public FusableConv {
  public:
-  explicit Conv(const Node& node) {
+  Conv(const Node& node, const Graph& graph) {
     attrs_ = parse_window_attrs(node, false);
     group_ = node.attr_int("group", 1);
     if (group_ < 1) fail(StatusCode::InvalidModel, node.describe(), ": group must be >= 1, got ", group_);
     activation_ = parse_fused_activation(node);
+    prepare_winograd(node, graph);
   }
 
   void infer(InferContext& ctx) const override {
@@ -138,8 +169,9 @@ class Conv final : public FusableConv {
     ctx.set_output(0, DType::Float32, ys);
     const Dims d = dims_of(xs, ws, g);
     const kernels::ConvShape plane = as_2d(g);
-    const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), ctx.threads);
-    const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), 1);
+    const bool wg = use_winograd(d, g);
+    const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads);
+    const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
   }
 
@@ -153,8 +185,9 @@ class Conv final : public FusableConv {
     const Dims d = dims_of(xs, ws, g);
     const bool dw = is_depthwise(d, g);
     const kernels::ConvShape plane = as_2d(g);
-    Plan p = make_plan(d, plane, dw, g.is_pointwise(), ctx.pool->threads());
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 1);
+    const bool wg = use_winograd(d, g);
+    Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads());
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1);
 
     const float* x = xt.ptr<float>();
     const float* w = ctx.in(1).ptr<float>();
@@ -170,7 +203,9 @@ class Conv final : public FusableConv {
       }
       return;
     }
-    if (p.depthwise) {
+    if (p.winograd) {
+      run_winograd(ctx, d, g, p, x, ep, y);
+    } else if (p.depthwise) {
       run_depthwise(ctx, d, plane, p, x, w, ep, y);
     } else if (p.whole) {
       run_whole(ctx, d, g, p, x, w, ep, y);
@@ -192,6 +227,66 @@ class Conv final : public FusableConv {
     d.HW = g.out_size();
     d.IHW = g.in_size();
     return d;
+  }
+
+  // Transforms the weights for Winograd F(2x2,3x3) when the node qualifies
+  // whatever the input size: constant OIHW 3x3 weights, group 1, stride 1, no dilation.
+  void prepare_winograd(const Node& node, const Graph& graph) {
+    if (group_ != 1 || !kernels::winograd_available()) return;
+    for (int64_t v : attrs_.strides) if (v != 1) return;
+    for (int64_t v : attrs_.dilations) if (v != 1) return;
+    const Tensor* w = constant_input(node, graph, 1);
+    if (!w || w->dtype != DType::Float32 || w->rank() != 4 || w->shape[2] != 3 || w->shape[3] != 3) return;
+    wg_m_ = w->shape[0];
+    wg_c_ = w->shape[1];
+    if (wg_m_ < 8 || wg_c_ < 8) return;
+    wg_u_.resize(size_t(16 * wg_m_ * wg_c_));
+    kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, wg_u_.data());
+  }
+
+  bool use_winograd(const Dims& d, const WindowGeometry& g) const {
+    if (wg_u_.empty() || g.nd != 2 || d.G != 1 || d.M != wg_m_ || d.Cg != wg_c_) return false;
+    if (g.kernel[0] != 3 || g.kernel[1] != 3 || g.stride[0] != 1 || g.stride[1] != 1 || g.dilation[0] != 1 ||
+        g.dilation[1] != 1)
+      return false;
+    return ((g.out[0] + 1) / 2) * ((g.out[1] + 1) / 2) >= kWinogradMinTiles;
+  }
+
+  // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
+  void run_winograd(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
+                    const kernels::Epilogue& ep, float* y) const {
+    const int64_t TH = (g.out[0] + 1) / 2, TW = (g.out[1] + 1) / 2;
+    const int64_t tasks = d.N * p.wg_chunks, slots = p.slots;
+    const int64_t slot_floats = kernels::winograd_scratch_floats(d.C, d.M, TW, p.wg_rows);
+    float* scratch = static_cast<float*>(ctx.scratch);
+    kernels::WinogradConv a;
+    a.C = d.C;
+    a.IH = g.in[0];
+    a.IW = g.in[1];
+    a.PH = g.pad[0];
+    a.PW = g.pad[1];
+    a.u = wg_u_.data();
+    a.M = d.M;
+    a.OH = g.out[0];
+    a.OW = g.out[1];
+    a.bias = ep.bias;
+    a.clamp = ep.clamp;
+    a.lo = ep.lo;
+    a.hi = ep.hi;
+    a.gemm = ctx.gemm;
+    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
+      for (int64_t slot = sb; slot < se; ++slot) {
+        float* buf = scratch + slot * slot_floats;
+        for (int64_t t = tasks * slot / slots; t < tasks * (slot + 1) / slots; ++t) {
+          const int64_t n = t / p.wg_chunks, chunk = t % p.wg_chunks;
+          kernels::WinogradConv an = a;
+          an.x = x + n * d.C * d.IHW;
+          an.y = y + n * d.M * d.HW;
+          const int64_t ty0 = chunk * p.wg_rows;
+          kernels::winograd_f23_conv_rows(an, ty0, std::min(TH, ty0 + p.wg_rows), buf);
+        }
+      }
+    }, 1);
   }
 
   static bool is_depthwise(const Dims& d, const WindowGeometry& g) {
@@ -314,9 +409,14 @@ class Conv final : public FusableConv {
 
   WindowAttrs attrs_;
   int64_t group_ = 1;
+  // Winograd-transformed weights [16][M][C] (empty when the node does not qualify).
+  std::vector<float> wg_u_;
+  int64_t wg_m_ = 0, wg_c_ = 0;
 };
 
-std::unique_ptr<OpKernel> create(const Node& node, const Graph&) { return std::make_unique<Conv>(node); }
+std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
+  return std::make_unique<Conv>(node, graph);
+}
 
 }  // namespace conv_detail
 

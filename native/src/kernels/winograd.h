@@ -1,0 +1,65 @@
+// Winograd F(2x2, 3x3) convolution (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016) for 2-D 3x3 stride-1 undilated
+// convolutions with group 1: 16 multiplies per 2x2 output tile and channel pair
+// instead of 36, as 16 independent GEMMs over the transformed tiles.
+//
+//   U[p][m][c]  = (G g[m][c] G^T)[p]          weights, transformed once at load
+//   V[p][c][t]  = (B^T d[c][t] B)[p]           input tiles, per chunk of tile rows
+//   Mt[p][m][t] = sum_c U[p][m][c] V[p][c][t]  16 GEMMs (p = 0..15)
+//   y[m][tile t] = A^T Mt[.][m][t] A + bias, clamped
+//
+// Tile t = (ty, tx) covers outputs rows 2ty..2ty+1, columns 2tx..2tx+1, and reads
+// the 4x4 input window from (2ty - pad_h, 2tx - pad_w); outside the input is 0.
+// The transforms are AVX-512 (x86/winograd_avx512.cc), vectorised over 16 tiles of
+// a tile row; the scalar reference is the direct convolution the tests compare to.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace netlite {
+namespace kernels {
+
+// True when the transforms can run on this CPU (AVX-512).
+bool winograd_available();
+
+// U (16 * M * C floats) from OIHW weights w[M][C][3][3].
+void winograd_f23_transform_weights(const float* w, int64_t M, int64_t C, float* u);
+
+struct WinogradConv {
+  const float* x = nullptr;  // [C][IH][IW]
+  int64_t C = 0, IH = 0, IW = 0, PH = 0, PW = 0;
+  const float* u = nullptr;  // [16][M][C], from winograd_f23_transform_weights
+  int64_t M = 0;
+  float* y = nullptr;  // [M][OH][OW]
+  int64_t OH = 0, OW = 0;
+  const float* bias = nullptr;  // [M] or null
+  bool clamp = false;
+  float lo = 0.0f, hi = 0.0f;
+  GemmBackend gemm = GemmBackend::Auto;
+};
+
+inline int64_t winograd_tile_rows(const WinogradConv& a) { return (a.OH + 1) / 2; }
+inline int64_t winograd_tile_cols(const WinogradConv& a) { return (a.OW + 1) / 2; }
+
+// Scratch for one chunk of `rows` tile rows: V and Mt.
+inline int64_t winograd_scratch_floats(int64_t C, int64_t M, int64_t tile_cols, int64_t rows) {
+  return 16 * (C + M) * tile_cols * rows + 64;
+}
+
+// Computes the output tile rows [ty0, ty1) (all M channels) on one thread, using
+// `scratch` (winograd_scratch_floats(C, M, tile_cols, ty1 - ty0) floats).
+void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, float* scratch);
+
+namespace x86 {
+// The AVX-512 transforms (x86/winograd_avx512.cc; callers check winograd_available()).
+// Input: for tile rows [ty0, ty1), V[p][c][(ty - ty0) * TW + tx] with row stride ldv = (ty1 - ty0) * TW,
+// position stride C * ldv.
+void winograd_f23_input_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, float* v);
+// Output: from Mt[p][m][...] laid out like V (M rows), with bias and clamp.
+void winograd_f23_output_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, const float* mt);
+}  // namespace x86
+
+}  // namespace kernels
+}  // namespace netlite

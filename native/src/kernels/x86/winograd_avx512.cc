@@ -1,0 +1,161 @@
+// AVX-512 input and output transforms of Winograd F(2x2, 3x3) (kernels/winograd.h),
+// vectorised over 16 consecutive tiles of a tile row: a tile row's inputs at
+// column stride 2 are de-interleaved with permutes, borders come from masked
+// loads (masked-off lanes read nothing) and tails from masked stores. Compiled
+// for every x86-64 target with function-level target attributes.
+#include "../winograd.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+namespace netlite {
+namespace kernels {
+
+bool winograd_available() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return ok;
+}
+
+namespace x86 {
+namespace winograd_avx512_detail {
+
+#define NETLITE_WG512_TARGET __attribute__((target("avx512f,fma")))
+#define NETLITE_WG512_INLINE __attribute__((target("avx512f,fma"), always_inline)) inline
+
+// Lanes l with 0 <= c + l < n.
+NETLITE_WG512_INLINE __mmask16 col_mask(int64_t c, int64_t n) {
+  const int64_t lo = c < 0 ? -c : 0;
+  const int64_t hi = n - c < 16 ? n - c : 16;
+  if (hi <= lo) return 0;
+  return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+}
+
+NETLITE_WG512_INLINE __mmask16 first_lanes(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+}
+
+// Lanes 1..15 of v then s at lane 15.
+NETLITE_WG512_INLINE __m512 shift_in(__m512 v, float s) {
+  return _mm512_castsi512_ps(
+      _mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(s)), _mm512_castps_si512(v), 1));
+}
+
+}  // namespace winograd_avx512_detail
+
+NETLITE_WG512_TARGET void winograd_f23_input_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, float* v) {
+  using namespace winograd_avx512_detail;
+  const int64_t TW = winograd_tile_cols(a);
+  const int64_t ldv = (ty1 - ty0) * TW;  // tiles in the chunk
+  const int64_t pstride = a.C * ldv;
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
+    const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+    const __mmask16 store = first_lanes(n);
+    const int64_t cb = 2 * tx0 - a.PW;  // input column of lane 0, j = 0
+    const __mmask16 m0 = col_mask(cb, a.IW), m1 = col_mask(cb + 16, a.IW);
+    const bool n0 = cb + 32 >= 0 && cb + 32 < a.IW, n1 = cb + 33 >= 0 && cb + 33 < a.IW;
+    for (int64_t c = 0; c < a.C; ++c) {
+      const float* xc = a.x + c * a.IH * a.IW;
+      for (int64_t ty = ty0; ty < ty1; ++ty) {
+        __m512 d[4][4];  // d[i][j] over 16 tiles
+        for (int i = 0; i < 4; ++i) {
+          const int64_t ih = 2 * ty - a.PH + i;
+          if (ih < 0 || ih >= a.IH) {
+            d[i][0] = d[i][1] = d[i][2] = d[i][3] = zero;
+            continue;
+          }
+          const float* row = xc + ih * a.IW + cb;
+          const __m512 lo = _mm512_maskz_loadu_ps(m0, row), hi = _mm512_maskz_loadu_ps(m1, row + 16);
+          d[i][0] = _mm512_permutex2var_ps(lo, even, hi);
+          d[i][1] = _mm512_permutex2var_ps(lo, odd, hi);
+          d[i][2] = shift_in(d[i][0], n0 ? row[32] : 0.0f);
+          d[i][3] = shift_in(d[i][1], n1 ? row[33] : 0.0f);
+        }
+        // B^T d B with B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
+        __m512 t[4][4];
+        for (int j = 0; j < 4; ++j) {
+          t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+          t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+          t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+          t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+        }
+        float* vt = v + c * ldv + (ty - ty0) * TW + tx0;
+        for (int i = 0; i < 4; ++i) {
+          _mm512_mask_storeu_ps(vt + (i * 4 + 0) * pstride, store, _mm512_sub_ps(t[i][0], t[i][2]));
+          _mm512_mask_storeu_ps(vt + (i * 4 + 1) * pstride, store, _mm512_add_ps(t[i][1], t[i][2]));
+          _mm512_mask_storeu_ps(vt + (i * 4 + 2) * pstride, store, _mm512_sub_ps(t[i][2], t[i][1]));
+          _mm512_mask_storeu_ps(vt + (i * 4 + 3) * pstride, store, _mm512_sub_ps(t[i][1], t[i][3]));
+        }
+      }
+    }
+  }
+}
+
+NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1,
+                                                     const float* mt) {
+  using namespace winograd_avx512_detail;
+  const int64_t TW = winograd_tile_cols(a);
+  const int64_t ldm = (ty1 - ty0) * TW;
+  const int64_t pstride = a.M * ldm;
+  const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512 lov = _mm512_set1_ps(a.lo), hiv = _mm512_set1_ps(a.hi);
+  for (int64_t m = 0; m < a.M; ++m) {
+    const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[m] : 0.0f);
+    float* ym = a.y + m * a.OH * a.OW;
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
+        const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+        const __mmask16 ld = first_lanes(n);
+        const float* src = mt + m * ldm + (ty - ty0) * TW + tx0;
+        __m512 s[2][4];  // A^T over rows, A^T = [1 1 1 0; 0 1 -1 -1]
+        for (int q = 0; q < 4; ++q) {
+          const __m512 r0 = _mm512_maskz_loadu_ps(ld, src + (0 * 4 + q) * pstride);
+          const __m512 r1 = _mm512_maskz_loadu_ps(ld, src + (1 * 4 + q) * pstride);
+          const __m512 r2 = _mm512_maskz_loadu_ps(ld, src + (2 * 4 + q) * pstride);
+          const __m512 r3 = _mm512_maskz_loadu_ps(ld, src + (3 * 4 + q) * pstride);
+          s[0][q] = _mm512_add_ps(_mm512_add_ps(r0, r1), r2);
+          s[1][q] = _mm512_sub_ps(_mm512_sub_ps(r1, r2), r3);
+        }
+        const int64_t cols = 2 * n < a.OW - 2 * tx0 ? 2 * n : a.OW - 2 * tx0;
+        const __mmask16 mlo = first_lanes(cols), mhi = first_lanes(cols - 16);
+        for (int r = 0; r < 2; ++r) {
+          const int64_t oh = 2 * ty + r;
+          if (oh >= a.OH) break;
+          __m512 e = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[r][0], s[r][1]), s[r][2]), bias);
+          __m512 o = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[r][1], s[r][2]), s[r][3]), bias);
+          if (a.clamp) {
+            e = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, e, lov), hiv);
+            o = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, o, lov), hiv);
+          }
+          float* yr = ym + oh * a.OW + 2 * tx0;
+          _mm512_mask_storeu_ps(yr, mlo, _mm512_permutex2var_ps(e, ilo, o));
+          _mm512_mask_storeu_ps(yr + 16, mhi, _mm512_permutex2var_ps(e, ihi, o));
+        }
+      }
+    }
+  }
+}
+
+#undef NETLITE_WG512_INLINE
+#undef NETLITE_WG512_TARGET
+
+}  // namespace x86
+}  // namespace kernels
+}  // namespace netlite
+
+#else
+
+namespace netlite {
+namespace kernels {
+bool winograd_available() { return false; }
+namespace x86 {
+void winograd_f23_input_avx512(const WinogradConv&, int64_t, int64_t, float*) {}
+void winograd_f23_output_avx512(const WinogradConv&, int64_t, int64_t, const float*) {}
+}  // namespace x86
+}  // namespace kernels
+}  // namespace netlite
+
+#endif
