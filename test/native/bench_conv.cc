@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "kernels/conv.h"
+#include "kernels/gemm.h"
+#include "kernels/winograd.h"
 
 namespace {
 
@@ -58,9 +60,62 @@ void bench_depthwise(int64_t C, int64_t H, int64_t s, bool scalar) {
               2.0 * 9 * double(C * g.out_size()) / t * 1e-9);
 }
 
+// Winograd F(2x2,3x3) on one image, split into its three stages.
+void bench_winograd(int64_t C, int64_t M, int64_t H) {
+  if (!nk::winograd_available()) return;
+  nk::WinogradConv a;
+  std::vector<float> x(size_t(C * H * H), 0.5f), y(size_t(M * H * H)), w(size_t(M * C * 9), 0.1f);
+  std::vector<float> u(size_t(16 * M * C));
+  nk::winograd_f23_transform_weights(w.data(), M, C, u.data());
+  a.x = x.data();
+  a.C = C;
+  a.IH = a.IW = H;
+  a.PH = a.PW = 1;
+  a.u = u.data();
+  a.M = M;
+  a.y = y.data();
+  a.OH = a.OW = H;
+  const int64_t TH = nk::winograd_tile_rows(a), TW = nk::winograd_tile_cols(a);
+  const int64_t rows = std::min<int64_t>(TH, (192 + TW - 1) / TW);
+  std::vector<float> scratch(size_t(nk::winograd_scratch_floats(C, M, TW, rows)));
+  const int64_t T = rows * TW;
+  float* v = scratch.data();
+  float* mt = v + 16 * C * T;
+  const double t_in = best_time([&] { nk::x86::winograd_f23_input_avx512(a, 0, rows, v); });
+  const double t_gemm = best_time([&] {
+    for (int p = 0; p < 16; ++p) {
+      nk::GemmArgs g;
+      g.M = M;
+      g.N = T;
+      g.K = C;
+      g.A = u.data() + p * M * C;
+      g.lda = C;
+      g.B = v + p * C * T;
+      g.ldb = T;
+      g.C = mt + p * M * T;
+      g.ldc = T;
+      nk::sgemm(g, nullptr);
+    }
+  });
+  const double t_out = best_time([&] { nk::x86::winograd_f23_output_avx512(a, 0, rows, mt); });
+  const double t_all = best_time([&] {
+    for (int64_t ty = 0; ty < TH; ty += rows) nk::winograd_f23_conv_rows(a, ty, std::min(TH, ty + rows), scratch.data());
+  });
+  const double direct_flops = 2.0 * 9 * double(C * M * H * H);
+  std::printf("winograd C%lld M%lld %lldx%lld: chunk of %lld tiles: input %.3f gemm %.3f (%.1f GFLOP/s) output %.3f ms;"
+              " whole image %.3f ms = %.1f direct-equivalent GFLOP/s\n",
+              (long long)C, (long long)M, (long long)H, (long long)H, (long long)T, t_in * 1e3, t_gemm * 1e3,
+              2.0 * 16 * double(M * C * T) / t_gemm * 1e-9, t_out * 1e3, t_all * 1e3, direct_flops / t_all * 1e-9);
+}
+
 }  // namespace
 
 int main() {
+  bench_winograd(64, 64, 56);
+  bench_winograd(128, 128, 28);
+  bench_winograd(256, 256, 14);
+  bench_winograd(16, 64, 55);
+  bench_winograd(64, 256, 13);
   for (bool scalar : {false}) {
     bench_depthwise(8, 56, 1, scalar);  // in L1/L2: the kernel's own speed
     bench_depthwise(8, 56, 2, scalar);

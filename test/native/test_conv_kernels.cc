@@ -159,3 +159,27 @@ NETLITE_TEST(depthwise_random_shapes_match_reference) {
     check_depthwise(g, r, t % 3 == 0);
   }
 }
+
+NETLITE_TEST(im2col_fast_matches_reference) {
+  Rng r(23);
+  for (int t = 0; t < 300; ++t) {
+    nk::ConvShape g = make_shape(r, false);
+    if (t % 2 == 0) g.stride[1] = 2;  // the AVX-512 gather
+    const int64_t span = (g.kernel[1] - 1) * g.dilation[1] + 1;
+    if (g.in[1] + g.pad[1] < span) continue;
+    g.out[1] = (g.in[1] + 2 * g.pad[1] - span) / g.stride[1] + 1;
+    const int64_t channels = r.range(1, 3);
+    std::vector<float> x(size_t(channels * g.in_size()));
+    for (float& v : x) v = r.uniform();
+    const int64_t o0 = r.range(0, g.out_size() - 1), on = r.range(1, g.out_size() - o0);
+    const int64_t K = g.kernel_size(), ld = on + r.range(0, 3);
+    std::vector<float> col(size_t(channels * K * ld) + 1, 5.0f), ref(col.size(), 5.0f);
+    col.back() = ref.back() = 99.0f;
+    nk::im2col(g, x.data(), channels, o0, on, col.data(), ld);
+    nk::im2col_reference(g, x.data(), channels, o0, on, ref.data(), ld);
+    if (std::memcmp(col.data(), ref.data(), col.size() * sizeof(float)) != 0) {
+      CHECK(false);
+      return;
+    }
+  }
+}

@@ -69,7 +69,8 @@ void im2col_nd(const ConvShape& g, const float* x, int64_t channels, int64_t o0,
 }
 
 void im2col_2d(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
-               int64_t ldcol) {
+               int64_t ldcol, bool allow_simd) {
+  const bool gather2 = allow_simd && g.stride[1] == 2 && conv_avx512_available();
   const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
   const int64_t KH = g.kernel[0], KW = g.kernel[1];
   const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
@@ -98,6 +99,8 @@ void im2col_2d(const ConvShape& g, const float* x, int64_t channels, int64_t o0,
             for (int64_t ow = ow0; ow < lo; ++ow) d[ow - ow0] = 0.0f;
             if (SW == 1) {
               if (hi > lo) std::memcpy(d + (lo - ow0), xr + lo + off, size_t(hi - lo) * sizeof(float));
+            } else if (gather2 && hi - lo >= 8) {
+              x86::gather_stride2_avx512(d + (lo - ow0), xr + lo * 2 + off, hi - lo);
             } else {
               for (int64_t ow = lo; ow < hi; ++ow) d[ow - ow0] = xr[ow * SW + off];
             }
@@ -210,7 +213,7 @@ void im2col_reference(const ConvShape& g, const float* x, int64_t channels, int6
 void im2col(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
             int64_t ldcol) {
   if (g.nd == 2)
-    conv_kernel_detail::im2col_2d(g, x, channels, o0, on, col, ldcol);
+    conv_kernel_detail::im2col_2d(g, x, channels, o0, on, col, ldcol, true);
   else
     conv_kernel_detail::im2col_nd(g, x, channels, o0, on, col, ldcol);
 }

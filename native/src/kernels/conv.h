@@ -94,6 +94,9 @@ void dw_padded_plane_avx2(const float* p, int64_t pitch, const float* w, int64_t
 // x86/conv_depthwise_avx512.cc; callers check conv_avx512_available().
 void dw3x3_plane_avx512(const float* x, int64_t IH, int64_t IW, int64_t PH, int64_t PW, int64_t stride,
                         const float* w, float bias, bool clamp, float lo, float hi, float* y, int64_t OH, int64_t OW);
+// dst[i] = src[2i] for i < n, reading nothing past src[2(n-1)] (x86/im2col_avx512.cc;
+// callers check conv_avx512_available()).
+void gather_stride2_avx512(float* dst, const float* src, int64_t n);
 }  // namespace x86
 
 }  // namespace kernels

@@ -15,6 +15,7 @@
 // reading W from the run's inputs also keeps weights rewritten by passes correct.
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "../kernels/conv.h"
@@ -169,7 +170,7 @@ class Conv final : public FusableConv {
     ctx.set_output(0, DType::Float32, ys);
     const Dims d = dims_of(xs, ws, g);
     const kernels::ConvShape plane = as_2d(g);
-    const bool wg = use_winograd(d, g);
+    const bool wg = plan_winograd(ctx, d, g);
     const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads);
     const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
@@ -188,6 +189,7 @@ class Conv final : public FusableConv {
     const bool wg = use_winograd(d, g);
     Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads());
     if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1);
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), false, 1);
 
     const float* x = xt.ptr<float>();
     const float* w = ctx.in(1).ptr<float>();
@@ -229,28 +231,46 @@ class Conv final : public FusableConv {
     return d;
   }
 
-  // Transforms the weights for Winograd F(2x2,3x3) when the node qualifies
-  // whatever the input size: constant OIHW 3x3 weights, group 1, stride 1, no dilation.
+  // Whether the node qualifies for Winograd F(2x2,3x3) whatever the input size:
+  // constant OIHW 3x3 weights, group 1, stride 1, no dilation. The weights are
+  // transformed at the first plan whose shapes use it (layers too small for it,
+  // such as ResNet's 7x7 stage, never pay the memory).
   void prepare_winograd(const Node& node, const Graph& graph) {
     if (group_ != 1 || !kernels::winograd_available()) return;
     for (int64_t v : attrs_.strides) if (v != 1) return;
     for (int64_t v : attrs_.dilations) if (v != 1) return;
     const Tensor* w = constant_input(node, graph, 1);
     if (!w || w->dtype != DType::Float32 || w->rank() != 4 || w->shape[2] != 3 || w->shape[3] != 3) return;
+    if (w->shape[0] < 8 || w->shape[1] < 8) return;
     wg_m_ = w->shape[0];
     wg_c_ = w->shape[1];
-    if (wg_m_ < 8 || wg_c_ < 8) return;
-    wg_u_.resize(size_t(16 * wg_m_ * wg_c_));
-    kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, wg_u_.data());
   }
 
-  bool use_winograd(const Dims& d, const WindowGeometry& g) const {
-    if (wg_u_.empty() || g.nd != 2 || d.G != 1 || d.M != wg_m_ || d.Cg != wg_c_) return false;
+  bool winograd_shape(const Dims& d, const WindowGeometry& g) const {
+    if (wg_m_ == 0 || g.nd != 2 || d.G != 1 || d.M != wg_m_ || d.Cg != wg_c_) return false;
     if (g.kernel[0] != 3 || g.kernel[1] != 3 || g.stride[0] != 1 || g.stride[1] != 1 || g.dilation[0] != 1 ||
         g.dilation[1] != 1)
       return false;
     return ((g.out[0] + 1) / 2) * ((g.out[1] + 1) / 2) >= kWinogradMinTiles;
   }
+
+  // At plan time: transforms the weights once (thread-safe; later plans reuse them).
+  bool plan_winograd(const InferContext& ctx, const Dims& d, const WindowGeometry& g) const {
+    if (!winograd_shape(d, g)) return false;
+    const Tensor* w = ctx.input(1).value;
+    if (w == nullptr) return false;  // constants are known at plan time; kept for safety
+    std::call_once(wg_once_, [&] {
+      std::vector<float> u(size_t(16 * wg_m_ * wg_c_));
+      kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
+      wg_u_ = std::move(u);
+    });
+    return !wg_u_.empty();
+  }
+
+  // At run time: the plan made by infer() for these shapes chose Winograd iff this
+  // holds. The shape test comes first: only then did this run's own plan complete
+  // the transform (call_once), so reading wg_u_ cannot race with it.
+  bool use_winograd(const Dims& d, const WindowGeometry& g) const { return winograd_shape(d, g) && !wg_u_.empty(); }
 
   // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
   void run_winograd(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
@@ -409,9 +429,12 @@ class Conv final : public FusableConv {
 
   WindowAttrs attrs_;
   int64_t group_ = 1;
-  // Winograd-transformed weights [16][M][C] (empty when the node does not qualify).
-  std::vector<float> wg_u_;
+  // Winograd: the weight shape when the node qualifies (0 otherwise), and the
+  // transformed weights [16][M][C], written once under wg_once_ by the first
+  // plan that uses them and only read afterwards.
   int64_t wg_m_ = 0, wg_c_ = 0;
+  mutable std::once_flag wg_once_;
+  mutable std::vector<float> wg_u_;
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
