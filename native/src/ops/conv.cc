@@ -14,6 +14,7 @@
 // the GEMM's row-major A (sgemm packs it per call), so there is nothing to prepack;
 // reading W from the run's inputs also keeps weights rewritten by passes correct.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -35,6 +36,27 @@ constexpr int64_t kOutTileFloats = 65536;  // 256 KB of output per tile
 constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Scratch slots handed to the chunks of a parallel_for: tasks are taken
+// dynamically (a descheduled thread on a busy machine does not hold back half of
+// the work), and at most `slots` chunks run at once (one per thread), so a chunk
+// always finds a free slot.
+constexpr int64_t kMaxSlots = 64;
+
+class SlotPool {
+ public:
+  int64_t acquire(int64_t slots) {
+    for (;;)
+      for (int64_t i = 0; i < slots; ++i) {
+        const uint64_t bit = uint64_t(1) << i;
+        if ((used_.fetch_or(bit, std::memory_order_acquire) & bit) == 0) return i;
+      }
+  }
+  void release(int64_t i) { used_.fetch_and(~(uint64_t(1) << i), std::memory_order_release); }
+
+ private:
+  std::atomic<uint64_t> used_{0};
+};
 
 struct Plan {
   bool winograd = false;
@@ -63,7 +85,7 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
   Plan p;
   p.depthwise = depthwise;
   p.pointwise = pointwise;
-  const int64_t T = std::max(1, threads);
+  const int64_t T = std::min<int64_t>(kMaxSlots, std::max(1, threads));
   if (d.HW == 0 || d.N == 0 || d.M == 0) return p;
   if (winograd) {
     p.winograd = true;
@@ -294,18 +316,19 @@ class Conv final : public FusableConv {
     a.lo = ep.lo;
     a.hi = ep.hi;
     a.gemm = ctx.gemm;
-    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
-      for (int64_t slot = sb; slot < se; ++slot) {
-        float* buf = scratch + slot * slot_floats;
-        for (int64_t t = tasks * slot / slots; t < tasks * (slot + 1) / slots; ++t) {
-          const int64_t n = t / p.wg_chunks, chunk = t % p.wg_chunks;
-          kernels::WinogradConv an = a;
-          an.x = x + n * d.C * d.IHW;
-          an.y = y + n * d.M * d.HW;
-          const int64_t ty0 = chunk * p.wg_rows;
-          kernels::winograd_f23_conv_rows(an, ty0, std::min(TH, ty0 + p.wg_rows), buf);
-        }
+    SlotPool pool;
+    ctx.pool->parallel_for(tasks, [&](int64_t tb, int64_t te) {
+      const int64_t slot = pool.acquire(slots);
+      float* buf = scratch + slot * slot_floats;
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t n = t / p.wg_chunks, chunk = t % p.wg_chunks;
+        kernels::WinogradConv an = a;
+        an.x = x + n * d.C * d.IHW;
+        an.y = y + n * d.M * d.HW;
+        const int64_t ty0 = chunk * p.wg_rows;
+        kernels::winograd_f23_conv_rows(an, ty0, std::min(TH, ty0 + p.wg_rows), buf);
       }
+      pool.release(slot);
     }, 1);
   }
 
@@ -337,15 +360,16 @@ class Conv final : public FusableConv {
     float* scratch = static_cast<float*>(ctx.scratch);
     kernels::Epilogue plane_ep = ep;
     plane_ep.bias = nullptr;
-    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
-      for (int64_t slot = sb; slot < se; ++slot) {
-        float* pad = scratch + slot * slot_floats;
-        for (int64_t i = planes * slot / slots; i < planes * (slot + 1) / slots; ++i) {
-          const int64_t c = i % d.C;
-          kernels::depthwise_conv2d_plane_padded(s, x + i * d.IHW, w + c * ks, ep.bias ? ep.bias[c] : 0.0f,
-                                                 plane_ep, y + i * d.HW, pad);
-        }
+    SlotPool pool;
+    ctx.pool->parallel_for(planes, [&](int64_t ib, int64_t ie) {
+      const int64_t slot = pool.acquire(slots);
+      float* pad = scratch + slot * slot_floats;
+      for (int64_t i = ib; i < ie; ++i) {
+        const int64_t c = i % d.C;
+        kernels::depthwise_conv2d_plane_padded(s, x + i * d.IHW, w + c * ks, ep.bias ? ep.bias[c] : 0.0f, plane_ep,
+                                               y + i * d.HW, pad);
       }
+      pool.release(slot);
     }, 1);
   }
 
@@ -356,10 +380,11 @@ class Conv final : public FusableConv {
     const int64_t slots = p.slots;
     float* scratch = static_cast<float*>(ctx.scratch);
     const kernels::GemmBackend backend = ctx.gemm;
-    auto body = [&](int64_t sb, int64_t se) {
-      for (int64_t slot = sb; slot < se; ++slot) {
+    SlotPool pool;
+    auto body = [&](int64_t t0, int64_t t1) {
+      const int64_t slot = pool.acquire(slots);
+      {
         float* col = p.pointwise ? nullptr : scratch + slot * d.K * p.tile;
-        const int64_t t0 = tasks * slot / slots, t1 = tasks * (slot + 1) / slots;
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t tile = t % p.n_tiles;
           const int64_t ng = t / p.n_tiles;  // n * G + group
@@ -388,8 +413,9 @@ class Conv final : public FusableConv {
           kernels::apply_epilogue(ep, grp * d.Mg, d.Mg, on, yt, d.HW);
         }
       }
+      pool.release(slot);
     };
-    ctx.pool->parallel_for(slots, body, 1);
+    ctx.pool->parallel_for(tasks, body, 1);
   }
 
   // Fewer tasks than threads: one im2col and one GEMM per (image, group), each split over the pool.
