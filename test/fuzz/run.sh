@@ -71,7 +71,7 @@ par=()
 [ "$jobs" -gt 1 ] && par=(-fork="$jobs" -ignore_crashes=0)
 set +e
 (cd "$out" && "$bin" "$out/corpus" "$out/seeds" \
-  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 \
+  -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=30 \
   "${par[@]}" -print_final_stats=1 \
   -artifact_prefix="$here/crashers/") 2>&1 | tee "$out/fuzz.log" | grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|stat::|Test unit written|==[0-9]+==" 
 rc=${PIPESTATUS[0]}

@@ -100,3 +100,100 @@ NETLITE_TEST(fuzz_crashers_load_or_fail_cleanly) {
   }
   std::printf("  replayed %d fuzzer input(s) from %s\n", replayed, dir.c_str());
 }
+
+// ---------------------------------------------------------------- zero-size tensors
+// The first finding of the CI fuzzer (UBSan: memcpy from a null pointer in Gather) came
+// from a dim of size 0. Empty tensors are legal ONNX; through the whole executor (plan,
+// arena, kernels) each model below must run and give the spec's answer: an empty output,
+// or a full one computed from empty inputs (a sum over nothing is 0).
+#include "onnx_builder.h"
+
+namespace fuzz_regressions_test {
+
+struct ZeroCase {
+  const char* what;
+  std::string model;
+  std::vector<std::pair<std::vector<int64_t>, std::vector<float>>> inputs;  // float inputs x0, x1...
+  std::vector<int64_t> want_shape;
+  std::vector<float> want;
+};
+
+bool run_zero_case(const ZeroCase& c, std::string* err) {
+  netlite_options opt;
+  netlite_options_init(&opt);
+  opt.threads = 2;
+  netlite_model* model = nullptr;
+  netlite_session* session = nullptr;
+  bool ok = netlite_model_load(c.model.data(), c.model.size(), &opt, &model) == NETLITE_OK &&
+            netlite_session_create(model, &session) == NETLITE_OK;
+  for (size_t i = 0; ok && i < c.inputs.size(); ++i) {
+    const std::string name = "x" + std::to_string(i);
+    const auto& in = c.inputs[i];
+    ok = netlite_session_set_input(session, name.c_str(), NETLITE_DTYPE_FLOAT32, in.first.data(), in.first.size(),
+                                   in.second.empty() ? nullptr : in.second.data(), in.second.size() * 4) == NETLITE_OK;
+  }
+  netlite_tensor t;
+  ok = ok && netlite_session_run(session) == NETLITE_OK && netlite_session_output(session, 0, &t) == NETLITE_OK;
+  if (!ok) {
+    *err = netlite_last_error();
+  } else if (std::vector<int64_t>(t.dims, t.dims + t.ndim) != c.want_shape || t.size_bytes != c.want.size() * 4 ||
+             (t.size_bytes && std::memcmp(t.data, c.want.data(), t.size_bytes) != 0)) {
+    *err = "wrong output";
+    ok = false;
+  }
+  netlite_session_free(session);
+  netlite_model_free(model);
+  return ok;
+}
+
+}  // namespace fuzz_regressions_test
+
+NETLITE_TEST(zero_size_tensors_run_through_the_executor) {
+  using namespace netlite_test;
+  using fuzz_regressions_test::ZeroCase;
+  const int F = 1;  // TensorProto FLOAT
+  auto one = [](const std::string& n, const std::vector<std::string>& in, const std::vector<std::string>& ins,
+                const std::vector<std::string>& inits, const std::vector<AttrSpec>& attrs = {}, int64_t opset = 13) {
+    GraphSpec g;
+    g.nodes = {node(n, in, {"y"}, n + "_0", attrs)};
+    g.inputs = ins;
+    g.initializers = inits;
+    g.outputs = {value_info("y", 1, {})};
+    g.opset = opset;
+    return model(g);
+  };
+  std::vector<ZeroCase> cases;
+  cases.push_back({"Gather rows of a [5,0] tensor",
+                   one("Gather", {"x0", "i"}, {value_info("x0", F, {5, 0})}, {tensor_i64("i", {2}, {1, 3})}),
+                   {{{5, 0}, {}}}, {2, 0}, {}});
+  cases.push_back({"Concat of an empty and a full tensor",
+                   one("Concat", {"x0", "x1"}, {value_info("x0", F, {0, 3}), value_info("x1", F, {2, 3})}, {},
+                       {attr_int("axis", 0)}),
+                   {{{0, 3}, {}}, {{2, 3}, {1, 2, 3, 4, 5, 6}}}, {2, 3}, {1, 2, 3, 4, 5, 6}});
+  cases.push_back({"MatMul with a reduction of length 0",
+                   one("MatMul", {"x0", "x1"}, {value_info("x0", F, {2, 0}), value_info("x1", F, {0, 3})}, {}),
+                   {{{2, 0}, {}}, {{0, 3}, {}}}, {2, 3}, std::vector<float>(6, 0.0f)});
+  cases.push_back({"Gemm with K = 0 is C",
+                   one("Gemm", {"x0", "x1", "c"}, {value_info("x0", F, {2, 0}), value_info("x1", F, {0, 3})},
+                       {tensor_f32("c", {3}, {1, 2, 3})}),
+                   {{{2, 0}, {}}, {{0, 3}, {}}}, {2, 3}, {1, 2, 3, 1, 2, 3}});
+  cases.push_back({"ReduceSum over an empty axis",
+                   one("ReduceSum", {"x0", "a"}, {value_info("x0", F, {2, 0})}, {tensor_i64("a", {1}, {1})}),
+                   {{{2, 0}, {}}}, {2, 1}, {0, 0}});
+  cases.push_back({"Conv on a batch of 0",
+                   one("Conv", {"x0", "w"}, {value_info("x0", F, {0, 1, 4, 4})},
+                       {tensor_f32("w", {2, 1, 3, 3}, std::vector<float>(18, 1.0f))}),
+                   {{{0, 1, 4, 4}, {}}}, {0, 2, 2, 2}, {}});
+  cases.push_back({"Pad of an empty tensor",
+                   one("Pad", {"x0", "p"}, {value_info("x0", F, {0, 2})}, {tensor_i64("p", {4}, {1, 0, 1, 0})}),
+                   {{{0, 2}, {}}}, {2, 2}, {0, 0, 0, 0}});
+  cases.push_back({"Add broadcasting an empty tensor",
+                   one("Add", {"x0", "x1"}, {value_info("x0", F, {0, 3}), value_info("x1", F, {1, 3})}, {}),
+                   {{{0, 3}, {}}, {{1, 3}, {1, 2, 3}}}, {0, 3}, {}});
+  cases.push_back({"Softmax of [2,0]", one("Softmax", {"x0"}, {value_info("x0", F, {2, 0})}, {}), {{{2, 0}, {}}},
+                   {2, 0}, {}});
+  for (const ZeroCase& c : cases) {
+    std::string err;
+    CHECK_MSG(fuzz_regressions_test::run_zero_case(c, &err), "%s: %s", c.what, err.c_str());
+  }
+}
