@@ -208,6 +208,20 @@ class ModelState {
     netlite_session_free(s);
   }
 
+  // Adds a session made at load (its plan bound and its arena resident) to the
+  // idle list, so the first run finds it ready. JS thread, before any run.
+  void AddIdle(netlite_session* s) {
+    if (!s) return;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (model_ && idle_.size() < kMaxIdleSessions) {
+        idle_.push_back(s);
+        return;
+      }
+    }
+    netlite_session_free(s);
+  }
+
   // Frees sessions and the model. JS thread; caller guarantees no run is in flight
   // (it holds the last reference, or the run count is zero).
   void FreeNative();
@@ -242,8 +256,9 @@ class Addon : public Napi::Addon<Addon> {
     }
   }
 
-  // Wraps a freshly loaded model into a JS Model object; takes ownership of `model`.
-  Napi::Object NewModel(Napi::Env env, netlite_model* model);
+  // Wraps a freshly loaded model into a JS Model object; takes ownership of `model`
+  // and of `first_session` (may be null), the session the first run will use.
+  Napi::Object NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session = nullptr);
 
   void Register(ModelState* s) { live_.insert(s); }
   void Unregister(ModelState* s) { live_.erase(s); }
@@ -450,6 +465,16 @@ void ParseMxnetSource(Napi::Env env, const Napi::CallbackInfo& info, MxnetSource
     src->input_names.push_back(name);
     src->input_dims.push_back(std::move(d));
   }
+}
+
+// The session the first run of a new model will use, made on the loading thread:
+// for a model whose input shapes are fixed it comes with the load-time plan bound
+// and its arena resident (see netlite_session_create). Null on failure: the
+// first run then makes one and reports the error itself. No N-API.
+netlite_session* FirstSession(netlite_model* model) {
+  netlite_session* s = nullptr;
+  if (!model || netlite_session_create(model, &s) != NETLITE_OK) return nullptr;
+  return s;
 }
 
 // Reads a whole file; no N-API (runs on worker threads).
@@ -730,7 +755,10 @@ class LoadWorker : public SettlingWorker {
              const netlite_options& options)
       : SettlingWorker(env, callback, "netlite.loadModel"), addon_(addon), source_(std::move(source)),
         options_(options) {}
-  ~LoadWorker() override { netlite_model_free(model_); }  // non-null only if never handed over
+  ~LoadWorker() override {  // non-null only if never handed over
+    netlite_session_free(session_);
+    netlite_model_free(model_);
+  }
 
   void Execute() override {
     netlite_status st = source_.from_path
@@ -739,7 +767,9 @@ class LoadWorker : public SettlingWorker {
     if (st != NETLITE_OK) {
       failure_.Set(st);
       model_ = nullptr;
+      return;
     }
+    session_ = FirstSession(model_);
   }
 
   void OnOK() override {
@@ -747,10 +777,12 @@ class LoadWorker : public SettlingWorker {
     source_.pin.Reset();
     if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
     netlite_model* model = model_;
+    netlite_session* session = session_;
     model_ = nullptr;
+    session_ = nullptr;
     Napi::Object wrapped;
     try {
-      wrapped = addon_->NewModel(env, model);
+      wrapped = addon_->NewModel(env, model, session);
     } catch (const Napi::Error& e) {
       return Reject(e.Value());
     }
@@ -762,6 +794,7 @@ class LoadWorker : public SettlingWorker {
   ModelSource source_;
   netlite_options options_;
   netlite_model* model_ = nullptr;
+  netlite_session* session_ = nullptr;
   Failure failure_;
 };
 
@@ -771,9 +804,15 @@ class MxnetLoadWorker : public SettlingWorker {
                   const netlite_options& options)
       : SettlingWorker(env, callback, "netlite.loadMxnetModel"), addon_(addon), source_(std::move(source)),
         options_(options) {}
-  ~MxnetLoadWorker() override { netlite_model_free(model_); }  // non-null only if never handed over
+  ~MxnetLoadWorker() override {  // non-null only if never handed over
+    netlite_session_free(session_);
+    netlite_model_free(model_);
+  }
 
-  void Execute() override { model_ = LoadMxnet(source_, options_, &failure_); }
+  void Execute() override {
+    model_ = LoadMxnet(source_, options_, &failure_);
+    session_ = FirstSession(model_);
+  }
 
   void OnOK() override {
     Napi::Env env = Env();
@@ -781,10 +820,12 @@ class MxnetLoadWorker : public SettlingWorker {
     source_.params.pin.Reset();
     if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
     netlite_model* model = model_;
+    netlite_session* session = session_;
     model_ = nullptr;
+    session_ = nullptr;
     Napi::Object wrapped;
     try {
-      wrapped = addon_->NewModel(env, model);
+      wrapped = addon_->NewModel(env, model, session);
     } catch (const Napi::Error& e) {
       return Reject(e.Value());
     }
@@ -796,6 +837,7 @@ class MxnetLoadWorker : public SettlingWorker {
   MxnetSource source_;
   netlite_options options_;
   netlite_model* model_ = nullptr;
+  netlite_session* session_ = nullptr;
   Failure failure_;
 };
 
@@ -1121,7 +1163,7 @@ Napi::Value Addon::LoadModelSync(const Napi::CallbackInfo& info) {
     f.Set(st);
     throw StatusError(env, f.status, f.message);
   }
-  return NewModel(env, model);
+  return NewModel(env, model, FirstSession(model));
 }
 
 Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
@@ -1149,11 +1191,12 @@ Napi::Value Addon::LoadMxnetModelSync(const Napi::CallbackInfo& info) {
   Failure f;
   netlite_model* model = LoadMxnet(source, options, &f);
   if (!model) throw StatusError(env, f.status, f.message);
-  return NewModel(env, model);
+  return NewModel(env, model, FirstSession(model));
 }
 
-Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model) {
+Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session) {
   auto state = std::make_shared<ModelState>(this, model);  // owns `model` from here on
+  state->AddIdle(first_session);                            // and the session
   Register(state.get());
   state->env = env;
   Failure f;

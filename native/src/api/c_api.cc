@@ -2,13 +2,19 @@
 // C++ exception, turns it into a netlite_status, and leaves the message in a
 // thread-local string for netlite_last_error().
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#endif
+
 #include "../../include/netlite.h"
 #include "../kernels/gemm.h"
+#include "../runtime/memory.h"
 #include "../runtime/model.h"
 #include "../runtime/session.h"
 
@@ -83,6 +89,67 @@ void fill_info(const IoInfo& io, const std::vector<int64_t>& dims, netlite_tenso
   out->dims = dims.data();
 }
 
+// A model file's bytes, read once into a buffer of their own. Not mapped: on
+// virtual machines with shadow paging every first touch of a 4 KiB page of a
+// mapped file costs a fault of several microseconds, while reading into a
+// large_buffer (huge-page backed from 2 MiB) costs one fault per 2 MiB and one
+// kernel copy. Pages of initializer data are dropped once the importer has
+// copied them, so the file and the weights are not both resident at the peak.
+class ModelFile {
+ public:
+  explicit ModelFile(const char* path) {
+    std::FILE* f = std::fopen(path, "rb");
+    if (!f) fail(StatusCode::Io, "cannot open model file '", path, "'");
+    struct Closer {
+      std::FILE* f;
+      ~Closer() { std::fclose(f); }
+    } closer{f};
+    long n = -1;
+    if (std::fseek(f, 0, SEEK_END) == 0) n = std::ftell(f);
+    // A directory "seeks" to LONG_MAX; no model is anywhere near 2^46 bytes.
+    if (n > 0 && static_cast<unsigned long long>(n) > (1ull << 46)) fail(StatusCode::Io, "cannot read model file '", path, "'");
+    if (n >= 0 && std::fseek(f, 0, SEEK_SET) == 0) {
+      size_ = size_t(n);
+      buffer_ = large_buffer(size_ ? size_ : 1, false);
+      if (size_ && std::fread(buffer_.get(), 1, size_, f) != size_)
+        fail(StatusCode::Io, "cannot read model file '", path, "'");
+      return;
+    }
+    // Not seekable (a pipe, a device): read it as a stream.
+    std::clearerr(f);
+    std::vector<uint8_t> bytes;
+    uint8_t chunk[65536];
+    size_t got;
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
+    if (std::ferror(f)) fail(StatusCode::Io, "cannot read model file '", path, "'");
+    size_ = bytes.size();
+    buffer_ = large_buffer(size_ ? size_ : 1, false);
+    if (size_) std::memcpy(buffer_.get(), bytes.data(), size_);
+  }
+
+  const uint8_t* data() const { return static_cast<const uint8_t*>(buffer_.get()); }
+  size_t size() const { return size_; }
+
+  // The importer is done with [p, p + n): give the whole pages inside it back
+  // to the OS (they are never read again; the buffer is freed after the load).
+  void release(const uint8_t* p, size_t n) const {
+#if (defined(__unix__) || defined(__APPLE__)) && defined(MADV_DONTNEED)
+    if (p < data() || p + n > data() + size_) return;
+    const uintptr_t page = 4096;
+    uintptr_t b = (uintptr_t(p) + page - 1) / page * page;
+    uintptr_t e = (uintptr_t(p) + n) / page * page;
+    if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
+#else
+    (void)p;
+    (void)n;
+#endif
+  }
+
+ private:
+  std::shared_ptr<void> buffer_;
+  size_t size_ = 0;
+};
+
 void require(const void* p, const char* what) {
   if (!p) fail(StatusCode::InvalidArgument, what, " is null");
 }
@@ -150,16 +217,10 @@ netlite_status netlite_model_load_file(const char* path, const netlite_options* 
     *out_model = nullptr;
     netlite::c_api_detail::require(path, "path");
     netlite::ModelOptions mo = netlite::c_api_detail::to_model_options(options);
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f) netlite::fail(netlite::StatusCode::Io, "cannot open model file '", path, "'");
-    std::streamoff n = f.tellg();
-    if (n < 0) netlite::fail(netlite::StatusCode::Io, "cannot read model file '", path, "'");
-    std::vector<uint8_t> bytes(static_cast<size_t>(n));
-    f.seekg(0);
-    if (n > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), n))
-      netlite::fail(netlite::StatusCode::Io, "cannot read model file '", path, "'");
-    if (bytes.empty()) netlite::fail(netlite::StatusCode::InvalidModel, "model file '", path, "' is empty");
-    *out_model = netlite::c_api_detail::wrap_model(netlite::Model::load_onnx(bytes.data(), bytes.size(), mo));
+    netlite::c_api_detail::ModelFile file(path);
+    if (file.size() == 0) netlite::fail(netlite::StatusCode::InvalidModel, "model file '", path, "' is empty");
+    *out_model = netlite::c_api_detail::wrap_model(netlite::Model::load_onnx(
+        file.data(), file.size(), mo, [&file](const uint8_t* p, size_t n) { file.release(p, n); }));
   });
 }
 

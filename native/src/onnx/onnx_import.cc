@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "../runtime/memory.h"
 #include "protobuf.h"
 
 namespace netlite {
@@ -59,7 +60,9 @@ void convert_into(const std::vector<Src>& src, Dst* dst) {
   for (size_t i = 0; i < src.size(); ++i) dst[i] = Dst(src[i]);
 }
 
-Tensor tensor_from_parts(const TensorParts& p, const std::string& where) {
+// Checks what the file holds before anything is allocated (a tensor that claims
+// more elements than its bytes can carry is rejected here); returns the element count.
+size_t check_parts(const TensorParts& p, const std::string& where) {
   const std::string label = "tensor '" + p.name + "'" + where;
   if (p.external)
     fail(StatusCode::Unsupported, label, " stores its data in an external file; external data is not supported "
@@ -95,10 +98,16 @@ Tensor tensor_from_parts(const TensorParts& p, const std::string& where) {
   }
   if (!p.has_raw && typed != count)
     fail(StatusCode::InvalidModel, label, " has ", typed, " values but dims ", shape_str(p.dims), " need ", count);
-  Tensor t = Tensor::allocate(dt, p.dims);
+  return count;
+}
+
+// Writes the checked parts' values into t (count elements of its dtype).
+void fill_from_parts(const TensorParts& p, size_t count, Tensor& t) {
+  DType dt = t.dtype;
+  size_t es = dtype_size(dt);
   if (p.has_raw) {
     if (count) std::memcpy(t.data, p.raw, count * es);
-    return t;
+    return;
   }
   switch (dt) {
     case DType::Float32: convert_into(p.floats, t.ptr<float>()); break;
@@ -112,8 +121,15 @@ Tensor tensor_from_parts(const TensorParts& p, const std::string& where) {
     case DType::Float64: convert_into(p.doubles, t.ptr<double>()); break;
     case DType::UInt32: convert_into(p.uint64s, t.ptr<uint32_t>()); break;
     case DType::UInt64: convert_into(p.uint64s, t.ptr<uint64_t>()); break;
-    default: break;
+    default: if (count) std::memset(t.data, 0, count * es); break;
   }
+}
+
+Tensor tensor_from_parts(const TensorParts& p, const std::string& where) {
+  size_t count = check_parts(p, where);
+  // One copy, into storage that is not zeroed first: every byte is written.
+  Tensor t = uninitialized_tensor(DType(p.data_type), p.dims);
+  fill_from_parts(p, count, t);
   return t;
 }
 
@@ -313,7 +329,7 @@ class GraphBuilder {
   std::unordered_map<std::string, int> index_;
 };
 
-void read_graph(Reader r, Graph* g) {
+void read_graph(Reader r, Graph* g, const ConsumedBytesFn& consumed) {
   std::vector<Reader> node_r, init_r, input_r, output_r;
   uint32_t f;
   WireType w;
@@ -329,17 +345,41 @@ void read_graph(Reader r, Graph* g) {
     }
   }
   GraphBuilder b(g);
-  for (Reader& tr : init_r) {
-    TensorParts parts = read_tensor_parts(tr);
+  // Initializers: parse and check them all first, then copy their data once into
+  // one weights slab (huge-page backed when large): a model's hundred-odd small
+  // tensors then cost a few page faults instead of one per 4 KiB page. Each
+  // tensor's owner shares the slab, which is freed with the last of them.
+  struct Init {
+    TensorParts parts;
+    size_t count = 0;
+    size_t offset = 0;
+    int value = -1;
+  };
+  std::vector<Init> inits(init_r.size());
+  size_t slab_bytes = 0;
+  for (size_t i = 0; i < init_r.size(); ++i) {
+    Init& in = inits[i];
+    in.parts = read_tensor_parts(init_r[i]);
+    const TensorParts& parts = in.parts;
     if (parts.name.empty()) fail(StatusCode::InvalidModel, "an initializer has no name");
     if (b.exists(parts.name)) fail(StatusCode::InvalidModel, "initializer '", parts.name, "' is defined twice");
-    int v = b.value(parts.name);
-    Value& val = g->values[size_t(v)];
-    val.data = tensor_from_parts(parts, "");
+    in.value = b.value(parts.name);
+    in.count = check_parts(parts, "");
+    in.offset = slab_bytes;
+    size_t bytes = in.count * dtype_size(DType(parts.data_type));
+    slab_bytes += (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  }
+  WeightSlab slab(slab_bytes);
+  for (Init& in : inits) {
+    Value& val = g->values[size_t(in.value)];
+    val.data = slab.tensor(DType(in.parts.data_type), in.parts.dims, in.offset);
+    fill_from_parts(in.parts, in.count, val.data);
+    if (consumed && in.parts.has_raw && in.parts.raw_size) consumed(in.parts.raw, in.parts.raw_size);
     val.is_constant = true;
     val.dtype = val.data.dtype;
     val.shape = val.data.shape;
     val.has_shape = true;
+    in.parts = TensorParts();  // typed values are copied: drop them now
   }
   std::unordered_set<std::string> seen_inputs;
   for (Reader& ir : input_r) {
@@ -395,7 +435,7 @@ void read_graph(Reader r, Graph* g) {
 
 }  // namespace onnx_detail
 
-Graph import_onnx(const uint8_t* data, size_t size) {
+Graph import_onnx(const uint8_t* data, size_t size, const ConsumedBytesFn& consumed) {
   using namespace onnx_detail;
   if (!data || size == 0) fail(StatusCode::InvalidModel, "model is empty");
   Reader r(data, data + size, 0, "ModelProto");
@@ -435,7 +475,7 @@ Graph import_onnx(const uint8_t* data, size_t size) {
   // IR version 1-2 files may omit opset_import; ONNX then means opset 1.
   if (!has_opset) g.opsets[""] = 1;
   size_t graph_offset = size_t(graph_bytes - data);
-  read_graph(Reader(graph_bytes, graph_bytes + graph_size, graph_offset, "GraphProto"), &g);
+  read_graph(Reader(graph_bytes, graph_bytes + graph_size, graph_offset, "GraphProto"), &g, consumed);
   g.toposort();
   return g;
 }

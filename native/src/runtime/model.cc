@@ -6,6 +6,7 @@
 #include "../onnx/onnx_import.h"
 #include "../passes/passes.h"
 #include "../plan/planner.h"
+#include "memory.h"
 
 namespace netlite {
 
@@ -37,8 +38,9 @@ int Model::find_input(const std::string& name) const {
   return -1;
 }
 
-std::unique_ptr<Model> Model::load_onnx(const uint8_t* data, size_t size, const ModelOptions& options) {
-  return from_graph(import_onnx(data, size), options);
+std::unique_ptr<Model> Model::load_onnx(const uint8_t* data, size_t size, const ModelOptions& options,
+                                        const ConsumedBytesFn& consumed) {
+  return from_graph(import_onnx(data, size, consumed), options);
 }
 
 std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& options) {
@@ -64,8 +66,15 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
   graph.toposort();
 
   for (const Node& n : graph.nodes) m->kernels_.push_back(find_op(n.domain, n.op_type)->create(n, graph));
-  for (const Value& v : graph.values)
-    if (v.is_constant) m->weights_bytes_ += v.data.bytes();
+  // Memory actually held: a weights slab counts once and in full (passes may
+  // have replaced some of its tensors, whose bytes it still holds).
+  std::set<const void*> slabs;
+  for (const Value& v : graph.values) {
+    if (!v.is_constant) continue;
+    size_t slab = slab_bytes(v.data.owner);
+    if (!slab) m->weights_bytes_ += v.data.bytes();
+    else if (slabs.insert(std::get_deleter<WeightSlab::Deleter>(v.data.owner)).second) m->weights_bytes_ += slab;
+  }
   if (options.memory_limit && m->weights_bytes_ > options.memory_limit)
     fail(StatusCode::OutOfMemory, "model weights take ", m->weights_bytes_, " bytes, over the memory limit of ",
          options.memory_limit, " bytes");
@@ -103,23 +112,25 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
     if (!m->graph_.values[size_t(io.value)].has_shape) all_fixed = false;  // rank unknown (MXNet without input shapes)
     metas.push_back(im);
   }
+  bool value_dependent = false;
+  for (const InputMeta& im : metas) value_dependent = value_dependent || input_is_shape_like(im.dtype, im.shape);
   try {
-    Plan p = make_plan(*m, metas);
-    m->declared_arena_bytes_ = p.arena_bytes;
+    std::shared_ptr<Plan> p = std::make_shared<Plan>(make_plan(*m, metas));
+    m->declared_arena_bytes_ = p->arena_bytes;
     // Output types the file left undeclared come from the plan.
     for (IoInfo& io : m->outputs_) {
-      const Plan::Slot& s = p.slots[size_t(io.value)];
+      const Plan::Slot& s = p->slots[size_t(io.value)];
       if (io.dtype == DType::Undefined) io.dtype = s.dtype;
       if (io.shape.empty() && !m->graph_.values[size_t(io.value)].has_shape) {
         io.shape = s.shape;
         if (!all_fixed) for (int64_t& d : io.shape) d = -1;
       }
     }
+    // Every run will have exactly these shapes: keep the plan for the sessions.
+    if (all_fixed && !value_dependent) m->load_plan_ = std::move(p);
   } catch (const Error& e) {
     // Inputs whose values may decide shapes (small integer tensors) are not
     // known at load; without them only the run can tell whether the graph plans.
-    bool value_dependent = false;
-    for (const InputMeta& im : metas) value_dependent = value_dependent || input_is_shape_like(im.dtype, im.shape);
     if (e.code() == StatusCode::Internal || (!value_dependent && (all_fixed || e.code() == StatusCode::Unsupported))) throw;
   }
   return m;

@@ -11,9 +11,12 @@
 #include "../core/threadpool.h"
 #include "../graph/graph.h"
 #include "../kernels/gemm.h"
+#include "../onnx/onnx_import.h"
 #include "../ops/op.h"
 
 namespace netlite {
+
+struct Plan;
 
 struct ModelOptions {
   int threads = 0;  // <= 0: hardware threads
@@ -34,7 +37,9 @@ class Model {
   // Imports ONNX bytes, checks every op against the registry (listing all the
   // unsupported ones at once), runs graph passes, creates kernels, and plans once
   // at the declared shapes (free dims taken as 1) to validate the graph.
-  static std::unique_ptr<Model> load_onnx(const uint8_t* data, size_t size, const ModelOptions& options);
+  // `consumed` is told when initializer bytes have been copied (see import_onnx).
+  static std::unique_ptr<Model> load_onnx(const uint8_t* data, size_t size, const ModelOptions& options,
+                                          const ConsumedBytesFn& consumed = nullptr);
   // Builds a model from an already-imported graph (used by other importers too).
   static std::unique_ptr<Model> from_graph(Graph graph, const ModelOptions& options);
 
@@ -47,6 +52,11 @@ class Model {
   uint64_t weights_bytes() const { return weights_bytes_; }
   uint64_t declared_arena_bytes() const { return declared_arena_bytes_; }
   int find_input(const std::string& name) const;
+  // The plan made at load for the declared input shapes, when those are fully
+  // fixed and no input's values can change shapes: every run has these shapes,
+  // so sessions share it (read-only) instead of planning at their first run.
+  // Null otherwise (symbolic dims plan lazily, per session, at run time).
+  const std::shared_ptr<const Plan>& load_plan() const { return load_plan_; }
 
  private:
   Model() = default;
@@ -57,6 +67,7 @@ class Model {
   ModelOptions options_;
   uint64_t weights_bytes_ = 0;
   uint64_t declared_arena_bytes_ = 0;
+  std::shared_ptr<const Plan> load_plan_;
 };
 
 // Checks that every node's op is registered for its opset; throws Unsupported

@@ -2,9 +2,13 @@
 
 #include <cstring>
 
+#include "memory.h"
+
 namespace netlite {
 
-Session::Session(const Model& model) : model_(model), bound_(model.inputs().size()) {}
+Session::Session(const Model& model) : model_(model), bound_(model.inputs().size()) {
+  if (model.load_plan()) bind_plan(model.load_plan());
+}
 
 void Session::set_input(size_t index, DType dtype, const Shape& shape, const void* data, size_t bytes) {
   if (index >= bound_.size()) fail(StatusCode::NotFound, "input index ", index, " is out of range");
@@ -54,55 +58,68 @@ void Session::prepare() {
     skip_.clear();
     tensors_.clear();
     plan_.reset();
-    std::unique_ptr<Plan> p(new Plan(make_plan(model_, metas)));
-    if (p->arena_bytes > arena_capacity_) {
-      arena_.reset();
-      arena_capacity_ = 0;
-      arena_ = aligned_buffer(p->arena_bytes, false);
-      arena_capacity_ = p->arena_bytes;
-    }
-    const Graph& g = model_.graph();
-    uint8_t* base = static_cast<uint8_t*>(arena_.get());
-    tensors_.resize(g.values.size());
-    alias_values_.clear();
-    input_values_.clear();
-    for (size_t v = 0; v < g.values.size(); ++v) {
-      const Plan::Slot& s = p->slots[v];
-      Tensor& t = tensors_[v];
-      t.dtype = s.dtype;
-      t.shape = s.shape;
-      switch (s.storage) {
-        case Plan::Storage::Constant: t.data = g.values[v].data.data; break;
-        case Plan::Storage::Folded: t.data = s.folded.data; break;
-        case Plan::Storage::Arena: t.data = base + s.offset; break;
-        case Plan::Storage::Input: input_values_.push_back(int(v)); break;
-        case Plan::Storage::Alias: alias_values_.push_back(int(v)); break;
-        default: break;
-      }
-    }
-    for (const Plan::Step& st : p->steps) {
-      const Node& node = g.nodes[size_t(st.node)];
-      RunContext rc(node);
-      for (int in : node.inputs) rc.inputs.push_back(in >= 0 ? &tensors_[size_t(in)] : nullptr);
-      for (int out : node.outputs) rc.outputs.push_back(out >= 0 ? &tensors_[size_t(out)] : nullptr);
-      rc.scratch = st.scratch_bytes ? base + st.scratch_offset : nullptr;
-      rc.scratch_bytes = st.scratch_bytes;
-      rc.pool = &model_.pool();
-      rc.gemm = model_.options().gemm;
-      // A node whose outputs are all empty has nothing to write; kernels need not
-      // handle the zero-size case (and their memcpy/memset never see null pointers).
-      bool empty = !rc.outputs.empty();
-      for (const Tensor* t : rc.outputs)
-        if (t && t->numel() != 0) empty = false;
-      skip_.push_back(empty ? 1 : 0);
-      contexts_.push_back(std::move(rc));
-    }
-    plan_ = std::move(p);
+    bind_plan(std::make_shared<const Plan>(make_plan(model_, metas)));
   }
   // Inputs may move between runs without a new plan; views of them follow.
   for (int v : input_values_)
     tensors_[size_t(v)].data = const_cast<void*>(bound_[size_t(plan_->slots[size_t(v)].input_index)].data);
   for (int v : alias_values_) tensors_[size_t(v)].data = tensors_[size_t(plan_->slots[size_t(v)].alias_of)].data;
+}
+
+void Session::bind_plan(std::shared_ptr<const Plan> p) {
+  contexts_.clear();
+  skip_.clear();
+  tensors_.clear();
+  plan_.reset();
+  if (p->arena_bytes > arena_capacity_) {
+    arena_.reset();
+    arena_capacity_ = 0;
+    // Resident now: the faults are taken here (at load for a load-time plan),
+    // not by the first run's kernels.
+    arena_ = large_buffer(p->arena_bytes, true);
+    arena_capacity_ = p->arena_bytes;
+  }
+  const Graph& g = model_.graph();
+  uint8_t* base = static_cast<uint8_t*>(arena_.get());
+  tensors_.resize(g.values.size());
+  alias_values_.clear();
+  input_values_.clear();
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const Plan::Slot& s = p->slots[v];
+    Tensor& t = tensors_[v];
+    t.dtype = s.dtype;
+    t.shape = s.shape;
+    switch (s.storage) {
+      case Plan::Storage::Constant: t.data = g.values[v].data.data; break;
+      case Plan::Storage::Folded: t.data = s.folded.data; break;
+      case Plan::Storage::Arena: t.data = base + s.offset; break;
+      case Plan::Storage::Input: input_values_.push_back(int(v)); break;
+      case Plan::Storage::Alias: alias_values_.push_back(int(v)); break;
+      default: break;
+    }
+  }
+  contexts_.reserve(p->steps.size());
+  skip_.reserve(p->steps.size());
+  for (const Plan::Step& st : p->steps) {
+    const Node& node = g.nodes[size_t(st.node)];
+    RunContext rc(node);
+    rc.inputs.reserve(node.inputs.size());
+    rc.outputs.reserve(node.outputs.size());
+    for (int in : node.inputs) rc.inputs.push_back(in >= 0 ? &tensors_[size_t(in)] : nullptr);
+    for (int out : node.outputs) rc.outputs.push_back(out >= 0 ? &tensors_[size_t(out)] : nullptr);
+    rc.scratch = st.scratch_bytes ? base + st.scratch_offset : nullptr;
+    rc.scratch_bytes = st.scratch_bytes;
+    rc.pool = &model_.pool();
+    rc.gemm = model_.options().gemm;
+    // A node whose outputs are all empty has nothing to write; kernels need not
+    // handle the zero-size case (and their memcpy/memset never see null pointers).
+    bool empty = !rc.outputs.empty();
+    for (const Tensor* t : rc.outputs)
+      if (t && t->numel() != 0) empty = false;
+    skip_.push_back(empty ? 1 : 0);
+    contexts_.push_back(std::move(rc));
+  }
+  plan_ = std::move(p);
 }
 
 void Session::run() {

@@ -13,6 +13,9 @@ namespace netlite {
 
 class Session {
  public:
+  // With a load-time plan (Model::load_plan) the session is ready to run at once:
+  // views bound and the arena allocated with its pages already resident, so the
+  // first run costs what every run costs. Otherwise it plans at its first run.
   explicit Session(const Model& model);
 
   // Binds input `index` (borrowed: data must outlive the next run()).
@@ -36,10 +39,11 @@ class Session {
     const void* data = nullptr;
   };
   void prepare();  // (re)plans and binds views when input shapes changed
+  void bind_plan(std::shared_ptr<const Plan> plan);  // views, arena and run contexts for `plan`
 
   const Model& model_;
   std::vector<Bound> bound_;
-  std::unique_ptr<Plan> plan_;
+  std::shared_ptr<const Plan> plan_;  // possibly the model's load-time plan, shared read-only
   std::shared_ptr<void> arena_;
   size_t arena_capacity_ = 0;
   std::vector<Tensor> tensors_;       // one view per graph value

@@ -1,0 +1,129 @@
+// Large buffers for weights and activation arenas.
+//
+// Why not aligned_buffer(): the first touch of each 4 KiB page costs a page
+// fault, and on virtual machines with shadow paging that is several
+// microseconds per page - 45 MB of ResNet-18 weights took ~200 ms to fault in
+// at load, and a MobileNetV2 arena ~7 ms at the first run. A buffer of at least
+// 2 MiB is therefore mapped on its own, 2 MiB-aligned, and advised as
+// transparent huge pages (MADV_HUGEPAGE, honoured when THP is "madvise" or
+// "always"), so the kernel faults it in 2 MiB at a time; the tail past the last
+// full 2 MiB stays in small pages, so resident memory is never rounded up.
+// Nothing is zeroed: callers overwrite every byte (weights are copied in,
+// arena bytes are written before they are read).
+//
+// Header-only so the importer (onnx/) and the runtime share it; it belongs with
+// aligned_buffer in core/tensor.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "../core/tensor.h"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define NETLITE_HAVE_MMAP 1
+#endif
+
+namespace netlite {
+namespace memory_detail {
+
+constexpr size_t kHugePage = size_t(2) << 20;
+constexpr size_t kSmallPage = 4096;
+
+inline size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+// Writes one byte per small page so every page is resident now rather than at
+// its first use (one fault per 2 MiB where huge pages were granted).
+inline void touch_pages(void* p, size_t bytes) {
+  volatile uint8_t* b = static_cast<volatile uint8_t*>(p);
+  for (size_t i = 0; i < bytes; i += kSmallPage) b[i] = 0;
+  if (bytes) b[bytes - 1] = 0;
+}
+
+}  // namespace memory_detail
+
+// 64-byte aligned (2 MiB aligned when large), uninitialised storage of `bytes`;
+// with `prefault` every page is made resident before returning. Throws
+// OutOfMemory rather than returning null.
+inline std::shared_ptr<void> large_buffer(size_t bytes, bool prefault) {
+  using namespace memory_detail;
+#ifdef NETLITE_HAVE_MMAP
+  if (bytes >= kHugePage) {
+    if (bytes > (size_t(1) << 46)) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
+    const size_t len = round_up(bytes, kSmallPage);
+    const size_t map_len = len + kHugePage;  // room to slide to a 2 MiB boundary
+    void* raw = mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
+    const uintptr_t start = round_up(uintptr_t(raw), kHugePage);
+    const size_t head = start - uintptr_t(raw);
+    if (head) munmap(raw, head);
+    if (map_len - head > len) munmap(reinterpret_cast<void*>(start + len), map_len - head - len);
+    void* p = reinterpret_cast<void*>(start);
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);  // advice only: without THP this is a plain mapping
+#endif
+    if (prefault) touch_pages(p, len);
+    return std::shared_ptr<void>(p, [len](void* q) { munmap(q, len); });
+  }
+#endif
+  std::shared_ptr<void> p = aligned_buffer(bytes, false);
+  if (prefault) touch_pages(p.get(), bytes);
+  return p;
+}
+
+// A tensor owning uninitialised storage for its shape (the caller writes every element).
+inline Tensor uninitialized_tensor(DType dt, const Shape& s) {
+  size_t es = dtype_size(dt);
+  if (es == 0) fail(StatusCode::TypeMismatch, "cannot allocate a tensor of type ", dtype_name(dt));
+  Tensor t;
+  t.dtype = dt;
+  t.shape = s;
+  t.owner = large_buffer(size_t(shape_numel(s)) * es, false);
+  t.data = t.owner.get();
+  return t;
+}
+
+// One allocation holding many constant tensors (a model's initializers): each
+// tensor's owner shares the slab, so the slab lives until its last tensor goes.
+// Its deleter records the size, so memory accounting can count a slab once, in
+// full, even when graph passes have dropped some of its tensors (slab_bytes).
+class WeightSlab {
+ public:
+  explicit WeightSlab(size_t bytes) {
+    std::shared_ptr<void> buf = large_buffer(bytes ? bytes : 1, false);
+    void* p = buf.get();
+    // Keep `buf` alive inside the deleter: it knows how to free what it allocated.
+    slab_ = std::shared_ptr<void>(p, Deleter{bytes, std::move(buf)});
+  }
+
+  // A tensor viewing the slab at `offset` (64-byte aligned by the caller) and sharing its ownership.
+  Tensor tensor(DType dt, const Shape& shape, size_t offset) const {
+    Tensor t;
+    t.dtype = dt;
+    t.shape = shape;
+    t.data = static_cast<uint8_t*>(slab_.get()) + offset;
+    t.owner = std::shared_ptr<void>(slab_, t.data);
+    return t;
+  }
+
+  struct Deleter {
+    size_t bytes;
+    std::shared_ptr<void> buffer;
+    void operator()(void*) { buffer.reset(); }
+  };
+
+ private:
+  std::shared_ptr<void> slab_;
+};
+
+// Bytes held by the slab that owns `owner`, or 0 when it is not slab storage.
+inline size_t slab_bytes(const std::shared_ptr<void>& owner) {
+  const WeightSlab::Deleter* d = std::get_deleter<WeightSlab::Deleter>(owner);
+  return d ? d->bytes : 0;
+}
+
+}  // namespace netlite
+#undef NETLITE_HAVE_MMAP

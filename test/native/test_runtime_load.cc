@@ -1,0 +1,132 @@
+// Load-time work: a model whose input shapes are fixed is planned at load and
+// its sessions come ready (plan bound, arena resident); symbolic shapes keep
+// planning at the first run. Weights are copied once from the file, whose
+// pages the importer releases as it goes, and are reported at their real size.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../../native/include/netlite.h"
+#include "check.h"
+#include "onnx_builder.h"
+
+using namespace netlite_test;
+
+namespace runtime_load_test {
+
+// y = Relu(x + w), w an initializer of `n` floats (0, 1, 2, ...), x of dims `dims`.
+std::string add_relu(const std::vector<int64_t>& dims, int64_t n) {
+  GraphSpec g;
+  std::vector<float> w(static_cast<size_t>(n));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = float(i % 97) - 40.0f;
+  g.initializers.push_back(tensor_f32("w", {n}, w));
+  g.nodes.push_back(node("Add", {"x", "w"}, {"t"}, "add"));
+  g.nodes.push_back(node("Relu", {"t"}, {"y"}, "relu"));
+  g.inputs.push_back(value_info("x", 1, dims));
+  g.outputs.push_back(value_info("y", 1, dims));
+  return model(g);
+}
+
+netlite_model* load(const std::string& bytes) {
+  netlite_model* m = nullptr;
+  netlite_status st = netlite_model_load(bytes.data(), bytes.size(), nullptr, &m);
+  CHECK_MSG(st == NETLITE_OK, "%s", netlite_last_error());
+  return m;
+}
+
+// Runs x = 0.5, 1.5, ... through a session and checks y = Relu(x + w).
+bool run_and_check(netlite_session* s, int64_t rows, int64_t n) {
+  std::vector<float> x(size_t(rows * n));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(i % 13) + 0.5f - 6.0f;
+  int64_t dims[2] = {rows, n};
+  if (!CHECK(netlite_session_set_input(s, "x", NETLITE_DTYPE_FLOAT32, dims, 2, x.data(), x.size() * 4) == NETLITE_OK))
+    return false;
+  if (!CHECK_MSG(netlite_session_run(s) == NETLITE_OK, "%s", netlite_last_error())) return false;
+  netlite_tensor out;
+  if (!CHECK(netlite_session_output(s, 0, &out) == NETLITE_OK)) return false;
+  const float* y = static_cast<const float*>(out.data);
+  bool ok = out.size_bytes == x.size() * 4;
+  for (size_t i = 0; ok && i < x.size(); ++i) {
+    float w = float(int64_t(i % size_t(n)) % 97) - 40.0f;
+    float want = x[i] + w > 0 ? x[i] + w : 0.0f;
+    ok = y[i] == want;
+  }
+  return CHECK(ok);
+}
+
+}  // namespace runtime_load_test
+
+NETLITE_TEST(runtime_fixed_shapes_are_planned_at_load) {
+  using namespace runtime_load_test;
+  netlite_model* m = load(add_relu({2, 1000}, 1000));
+  if (!m) return;
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+  CHECK(mem.arena_bytes >= 2 * 1000 * 4);
+  // Several sessions share the load-time plan; each has its own arena from the start.
+  netlite_session* a = nullptr;
+  netlite_session* b = nullptr;
+  CHECK(netlite_session_create(m, &a) == NETLITE_OK);
+  CHECK(netlite_session_create(m, &b) == NETLITE_OK);
+  uint64_t arena_a = 0, arena_b = 0;
+  CHECK(netlite_session_arena_bytes(a, &arena_a) == NETLITE_OK);
+  CHECK(netlite_session_arena_bytes(b, &arena_b) == NETLITE_OK);
+  CHECK_MSG(arena_a == mem.arena_bytes && arena_b == mem.arena_bytes, "arena %llu / %llu, model %llu",
+            (unsigned long long)arena_a, (unsigned long long)arena_b, (unsigned long long)mem.arena_bytes);
+  for (int k = 0; k < 3; ++k) {
+    run_and_check(a, 2, 1000);
+    run_and_check(b, 2, 1000);
+  }
+  netlite_session_free(a);
+  netlite_session_free(b);
+  netlite_model_free(m);
+}
+
+NETLITE_TEST(runtime_symbolic_shapes_plan_at_first_run) {
+  using namespace runtime_load_test;
+  netlite_model* m = load(add_relu({-1, 8}, 8));
+  if (!m) return;
+  netlite_session* s = nullptr;
+  CHECK(netlite_session_create(m, &s) == NETLITE_OK);
+  uint64_t arena = 1;
+  CHECK(netlite_session_arena_bytes(s, &arena) == NETLITE_OK);
+  CHECK(arena == 0);  // nothing planned until the batch size is known
+  run_and_check(s, 3, 8);
+  CHECK(netlite_session_arena_bytes(s, &arena) == NETLITE_OK);
+  CHECK(arena >= 3 * 8 * 4);
+  run_and_check(s, 5, 8);  // and re-planned for another
+  run_and_check(s, 1, 8);
+  netlite_session_free(s);
+  netlite_model_free(m);
+}
+
+NETLITE_TEST(runtime_weights_loaded_from_file_are_exact) {
+  using namespace runtime_load_test;
+  // Large enough for the huge-page path (> 2 MiB of initializer) and for the
+  // importer to release file pages as it copies; the run checks every weight.
+  const int64_t n = 1 << 20;
+  std::string bytes = add_relu({1, n}, n);
+  char path[] = "/tmp/netlite_runtime_load_XXXXXX";
+  int fd = mkstemp(path);
+  if (!CHECK(fd >= 0)) return;
+  FILE* f = fdopen(fd, "wb");
+  CHECK(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+  std::fclose(f);
+  netlite_model* m = nullptr;
+  netlite_status st = netlite_model_load_file(path, nullptr, &m);
+  std::remove(path);
+  if (!CHECK_MSG(st == NETLITE_OK, "%s", netlite_last_error())) return;
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+  CHECK(mem.weights_bytes >= uint64_t(n) * 4 && mem.weights_bytes < uint64_t(n) * 4 + 4096);
+  netlite_session* s = nullptr;
+  CHECK(netlite_session_create(m, &s) == NETLITE_OK);
+  run_and_check(s, 1, n);
+  netlite_session_free(s);
+  netlite_model_free(m);
+  // A directory is an I/O error, not an allocation failure.
+  CHECK(netlite_model_load_file("/tmp", nullptr, &m) == NETLITE_ERR_IO);
+  CHECK(m == nullptr);
+}
