@@ -108,9 +108,22 @@ void bench_winograd(int64_t C, int64_t M, int64_t H) {
               2.0 * 16 * double(M * C * T) / t_gemm * 1e-9, t_out * 1e3, t_all * 1e3, direct_flops / t_all * 1e-9);
 }
 
+void bench_epilogue(int64_t rows, int64_t cols) {
+  std::vector<float> y(size_t(rows * cols), 0.5f), b(size_t(rows), 0.1f);
+  nk::Epilogue e;
+  e.bias = b.data();
+  e.clamp = true;
+  e.lo = 0;
+  e.hi = 6;
+  const double t = best_time([&] { nk::apply_epilogue(e, 0, rows, cols, y.data(), cols); });
+  std::printf("epilogue %lldx%lld: %.3f ms, %.2f Gelem/s\n", (long long)rows, (long long)cols, t * 1e3,
+              double(rows * cols) / t * 1e-9);
+}
+
 }  // namespace
 
 int main() {
+  bench_epilogue(96, 688);
   bench_winograd(64, 64, 56);
   bench_winograd(128, 128, 28);
   bench_winograd(256, 256, 14);

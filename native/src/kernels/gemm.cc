@@ -190,6 +190,7 @@ bool generic_usable() { return true; }
 const GemmMicroKernel kGenericKernel = {
     "generic",        kGenericMR,     kGenericNR,        /*mc=*/512, /*kc=*/256, /*nc=*/512, generic_usable,
     generic_pack_a,   generic_pack_b, generic_kernel,    nullptr, generic_gemv_dot, generic_gemv_axpy,
+    nullptr,          nullptr,
 };
 
 // ---------------------------------------------------------------------------
@@ -258,6 +259,20 @@ void scale_c(const GemmArgs& g) {
   }
 }
 
+// Prefetches rows [0, m) x [0, kc) of a row-major matrix into cache. The next A
+// micro-panel is `m` short rows (a few cache lines each, e.g. conv weights with
+// K = 160): too short for the hardware prefetcher to pick up before they are
+// read, so each panel would otherwise start with a run of cache misses to memory
+// (weights are used once per inference and are rarely still cached).
+inline void prefetch_rows(const float* a, int64_t lda, int m, int64_t kc) {
+#if defined(__GNUC__) || defined(__clang__)
+  for (int i = 0; i < m; ++i)
+    for (int64_t k = 0; k < kc; k += 16) __builtin_prefetch(a + i * lda + k, 0, 3);
+#else
+  (void)a; (void)lda; (void)m; (void)kc;
+#endif
+}
+
 // The serial packed driver on one (sub-)problem. Requires M, N, K >= 1.
 void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
   const int MR = uk.mr, NR = uk.nr;
@@ -277,9 +292,11 @@ void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
   const int64_t a_ls = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   const int64_t b_ls = g.trans_b ? g.ldb : 1, b_ks = g.trans_b ? 1 : g.ldb;
 
+  const bool has_ep = g.row_bias != nullptr || g.clamp;
   for (int64_t pc = 0; pc < K; pc += kc_max) {
     const int64_t kc = std::min(kc_max, K - pc);
     const float beta = pc == 0 ? g.beta : 1.0f;
+    const bool ep_last = has_ep && pc + kc >= K;
     for (int64_t ic = 0; ic < M; ic += mc_max) {
       const int64_t mc = std::min(mc_max, M - ic);
       for (int64_t jc = 0; jc < N; jc += nc_max) {
@@ -288,16 +305,31 @@ void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
           const int m = int(std::min<int64_t>(MR, mc - ir));
           const float* asrc = g.A + (ic + ir) * a_ls + pc * a_ks;
           float* ap = direct_a ? nullptr : abuf + ir * kc;
+          if (jc == 0 && !g.trans_a && ir + MR < mc) prefetch_rows(asrc + MR * g.lda, g.lda, int(std::min<int64_t>(MR, mc - ir - MR)), kc);
           if (jc == 0 && !direct_a) uk.pack_a(ap, asrc, a_ls, a_ks, m, kc);
           float* crow = g.C + (ic + ir) * g.ldc + jc;
           for (int64_t jr = 0; jr < nc; jr += NR) {
             const int n = int(std::min<int64_t>(NR, nc - jr));
             float* bp = bbuf + jr * kc;
             if (ir == 0) uk.pack_b(bp, g.B + (jc + jr) * b_ls + pc * b_ks, b_ls, b_ks, n, kc);
-            if (direct_a)
+            if (ep_last) {
+              const GemmEpilogue ep{g.row_bias ? g.row_bias + ic + ir : nullptr, g.clamp, g.lo, g.hi};
+              if (direct_a && uk.kernel_direct_a_ep) {
+                uk.kernel_direct_a_ep(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta, ep);
+              } else if (!direct_a && uk.kernel_ep) {
+                uk.kernel_ep(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta, ep);
+              } else {
+                if (direct_a)
+                  uk.kernel_direct_a(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
+                else
+                  uk.kernel(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
+                gemm_tile_epilogue(ep, crow + jr, g.ldc, m, n);
+              }
+            } else if (direct_a) {
               uk.kernel_direct_a(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
-            else
+            } else {
               uk.kernel(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
+            }
           }
         }
       }
@@ -313,7 +345,15 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t i1, int64_t j0, int6
   s.A = g.trans_a ? g.A + i0 : g.A + i0 * g.lda;
   s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
   s.C = g.C + i0 * g.ldc + j0;
+  s.row_bias = g.row_bias ? g.row_bias + i0 : nullptr;
   return s;
+}
+
+// The GemmArgs epilogue over all of C (paths whose kernels do not apply it).
+void whole_epilogue(const GemmArgs& g) {
+  if (g.row_bias == nullptr && !g.clamp) return;
+  if (g.M <= 0 || g.N <= 0) return;
+  gemm_tile_epilogue(GemmEpilogue{g.row_bias, g.clamp, g.lo, g.hi}, g.C, g.ldc, g.M, g.N);
 }
 
 // How to split a GEMM over threads: `parts` pieces along rows or columns,
@@ -460,10 +500,12 @@ void netlite_gemm(const GemmMicroKernel& uk, const GemmArgs& g, ThreadPool* pool
   if (g.M <= 0 || g.N <= 0) return;
   if (g.K <= 0 || g.alpha == 0.0f) {
     scale_c(g);
+    whole_epilogue(g);
     return;
   }
   if (allow_gemv && (g.M == 1 || g.N == 1)) {
     gemv_path(uk, g, pool, force_parallel);
+    whole_epilogue(g);
     return;
   }
   const Split split = choose_split(g.M, g.N, g.K, pool ? pool->threads() : 1, uk.mr, uk.nr, force_parallel);
@@ -492,11 +534,15 @@ bool openblas_gemm(const GemmArgs& g, ThreadPool* pool) {
   if (g.M <= 0 || g.N <= 0) return true;
   if (g.K <= 0 || g.alpha == 0.0f) {
     scale_c(g);
+    whole_epilogue(g);
     return true;
   }
   // OpenBLAS runs single-threaded; we split N (columns, in blocks of 16) or M.
   const Split split = choose_split(g.M, g.N, g.K, pool ? pool->threads() : 1, 16, 16, false);
-  run_split(g, split, pool, [](const GemmArgs& s) { openblas_call(s); });
+  run_split(g, split, pool, [](const GemmArgs& s) {
+    openblas_call(s);
+    whole_epilogue(s);
+  });
   return true;
 }
 #endif

@@ -1,6 +1,7 @@
 // Single-precision GEMM behind one interface.
 //
 //   C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C      (row-major)
+//   then optionally C[i,j] = clamp(C[i,j] + row_bias[i], lo, hi)   (GemmArgs)
 //
 // Backends:
 //   Reference - plain triple loop, the test oracle (kernels/gemm_ref.cc).
@@ -30,6 +31,12 @@ struct GemmArgs {
   float beta = 0.0f;
   float* C = nullptr;
   int64_t ldc = 0;
+  // Optional epilogue on the result: C[i][j] += row_bias[i] (when non-null), then
+  // clamped to [lo, hi] when `clamp`. The Netlite backend applies it to each tile
+  // while it is still in registers (a conv's bias + Relu/Clip at no extra pass).
+  const float* row_bias = nullptr;
+  bool clamp = false;
+  float lo = 0.0f, hi = 0.0f;
 };
 
 // Runs one GEMM, splitting the work over `pool` when it is non-null and the

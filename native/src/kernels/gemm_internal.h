@@ -44,6 +44,36 @@ using GemmDirectAFn = void (*)(int64_t kc, const float* a, int64_t lda, const fl
 using GemvFn = void (*)(int64_t n, int64_t k, const float* r, int64_t ldr, const float* x, float* y, float alpha,
                         float beta);
 
+// The GemmArgs epilogue for one tile: bias of the tile's first row (or null),
+// then the clamp. Applied after alpha/beta, on the last K block only.
+struct GemmEpilogue {
+  const float* bias = nullptr;
+  bool clamp = false;
+  float lo = 0.0f, hi = 0.0f;
+};
+
+// GemmMicroFn / GemmDirectAFn that also apply a GemmEpilogue before storing.
+using GemmMicroEpFn = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                               float alpha, float beta, const GemmEpilogue& ep);
+using GemmDirectAEpFn = void (*)(int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+                                 int m, int n, float alpha, float beta, const GemmEpilogue& ep);
+
+// The epilogue over an m x n tile already stored in C (kernels without an Ep form).
+inline void gemm_tile_epilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t m, int64_t n) {
+  for (int64_t i = 0; i < m; ++i) {
+    float* r = c + i * ldc;
+    const float b = ep.bias ? ep.bias[i] : 0.0f;
+    if (ep.clamp) {
+      for (int64_t j = 0; j < n; ++j) {
+        const float v = r[j] + b;
+        r[j] = v < ep.lo ? ep.lo : (v > ep.hi ? ep.hi : v);
+      }
+    } else if (ep.bias) {
+      for (int64_t j = 0; j < n; ++j) r[j] += b;
+    }
+  }
+}
+
 struct GemmMicroKernel {
   const char* name;  // "avx512", "avx2", "neon", "generic"
   int mr, nr;        // register tile
@@ -53,6 +83,9 @@ struct GemmMicroKernel {
   GemmMicroFn kernel;
   GemmDirectAFn kernel_direct_a;  // may be nullptr
   GemvFn gemv_dot, gemv_axpy;
+  // Optional fused-epilogue forms (null: the driver runs gemm_tile_epilogue after the kernel).
+  GemmMicroEpFn kernel_ep;
+  GemmDirectAEpFn kernel_direct_a_ep;
 };
 
 // Descriptors provided by the ISA files. Each returns nullptr when its file is

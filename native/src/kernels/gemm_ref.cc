@@ -21,6 +21,8 @@ void sgemm_reference(const GemmArgs& g) {
       double result = double(g.alpha) * sum;
       if (g.beta != 0.0f) result += double(g.beta) * double(c);  // beta == 0: C is never read
       c = float(result);
+      if (g.row_bias) c += g.row_bias[i];
+      if (g.clamp) c = c < g.lo ? g.lo : (c > g.hi ? g.hi : c);
     }
   }
 }

@@ -8,7 +8,7 @@
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   general - im2col of a tile of output positions into scratch, then GEMM.
 // Work is split over batch x group x spatial tiles; each tile's GEMM writes its
-// slice of the output and the epilogue (bias + Relu/Clip) runs on it at once.
+// slice of the output with the epilogue (bias + Relu/Clip) applied in registers.
 // When there are fewer tiles than threads the GEMM itself is split instead.
 // Weights are used in ONNX layout [M, C/group * prod(kernel)], which already is
 // the GEMM's row-major A (sgemm packs it per call), so there is nothing to prepack;
@@ -332,6 +332,15 @@ class Conv final : public FusableConv {
     }, 1);
   }
 
+  // Bias (rows from bias_row0) and clamp applied by the GEMM on each tile while it
+  // is in registers, instead of a pass over the output afterwards.
+  static void set_gemm_epilogue(const kernels::Epilogue& ep, int64_t bias_row0, kernels::GemmArgs* a) {
+    a->row_bias = ep.bias ? ep.bias + bias_row0 : nullptr;
+    a->clamp = ep.clamp;
+    a->lo = ep.lo;
+    a->hi = ep.hi;
+  }
+
   static bool is_depthwise(const Dims& d, const WindowGeometry& g) {
     return d.G > 1 && d.G == d.C && d.G == d.M && (g.nd == 2 || g.nd == 1);
   }
@@ -409,8 +418,8 @@ class Conv final : public FusableConv {
           }
           a.C = yt;
           a.ldc = d.HW;
+          set_gemm_epilogue(ep, grp * d.Mg, &a);
           kernels::sgemm(a, nullptr, backend);
-          kernels::apply_epilogue(ep, grp * d.Mg, d.Mg, on, yt, d.HW);
         }
       }
       pool.release(slot);
@@ -445,11 +454,8 @@ class Conv final : public FusableConv {
       }
       a.C = yg;
       a.ldc = d.HW;
+      set_gemm_epilogue(ep, grp * d.Mg, &a);
       kernels::sgemm(a, ctx.pool, ctx.gemm);
-      if (ep.bias || ep.clamp)
-        ctx.pool->parallel_for(d.Mg, [&](int64_t b, int64_t e) {
-          kernels::apply_epilogue(ep, grp * d.Mg + b, e - b, d.HW, yg + b * d.HW, d.HW);
-        }, std::max<int64_t>(1, 16384 / d.HW));
     }
   }
 

@@ -51,12 +51,61 @@ NETLITE_AVX512_TARGET void pack(float* dst, const float* src, int64_t ls, int64_
   gemm_pack_transpose_avx2(dst, src, ls, w, kc, W);
 }
 
-// C tile update from the accumulators: rows i < m, columns j < n (masked).
+// Bias of row i and clamp on two result vectors (the GemmArgs epilogue).
 template <int MR>
-NETLITE_AVX512_INLINE void store_tile(const __m512 (&acc0)[MR], const __m512 (&acc1)[MR], float* c, int64_t ldc,
-                                      int m, int n, float alpha, float beta) {
+NETLITE_AVX512_INLINE void apply_ep(__m512 (&acc0)[MR], __m512 (&acc1)[MR], int m, const GemmEpilogue& ep) {
+  if (ep.bias) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        const __m512 b = _mm512_set1_ps(ep.bias[i]);
+        acc0[i] = _mm512_add_ps(acc0[i], b);
+        acc1[i] = _mm512_add_ps(acc1[i], b);
+      }
+    }
+  }
+  if (ep.clamp) {
+    const __m512 lo = _mm512_set1_ps(ep.lo), hi = _mm512_set1_ps(ep.hi);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      acc0[i] = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, acc0[i], lo), hi);
+      acc1[i] = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, acc1[i], lo), hi);
+    }
+  }
+}
+
+// C tile update from the accumulators: rows i < m, columns j < n (masked), then
+// the epilogue when ep is non-null.
+template <int MR>
+NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], float* c, int64_t ldc, int m, int n,
+                                      float alpha, float beta, const GemmEpilogue* ep) {
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   const __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16);
+  if (ep) {
+    // Result first, epilogue on it, then one store.
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        float* cr = c + i * ldc;
+        acc0[i] = _mm512_mul_ps(va, acc0[i]);
+        acc1[i] = _mm512_mul_ps(va, acc1[i]);
+        if (beta != 0.0f) {
+          acc0[i] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, cr), acc0[i]);
+          acc1[i] = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, cr + 16), acc1[i]);
+        }
+      }
+    }
+    apply_ep<MR>(acc0, acc1, m, *ep);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (i < m) {
+        float* cr = c + i * ldc;
+        _mm512_mask_storeu_ps(cr, m0, acc0[i]);
+        _mm512_mask_storeu_ps(cr + 16, m1, acc1[i]);
+      }
+    }
+    return;
+  }
   if (beta == 0.0f) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
@@ -90,8 +139,8 @@ NETLITE_AVX512_INLINE void store_tile(const __m512 (&acc0)[MR], const __m512 (&a
 }
 
 template <int MR>
-NETLITE_AVX512_TARGET void kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
-                                  float alpha, float beta) {
+NETLITE_AVX512_INLINE void kernel_body(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m,
+                                       int n, float alpha, float beta, const GemmEpilogue* ep) {
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
@@ -114,14 +163,26 @@ NETLITE_AVX512_TARGET void kernel(int64_t kc, const float* a, const float* b, fl
     a += MR;
     b += kNR;
   }
-  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta);
+  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta, ep);
+}
+
+template <int MR>
+NETLITE_AVX512_TARGET void kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                                  float alpha, float beta) {
+  kernel_body<MR>(kc, a, b, c, ldc, m, n, alpha, beta, nullptr);
+}
+
+template <int MR>
+NETLITE_AVX512_TARGET void kernel_ep(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+                                     float alpha, float beta, const GemmEpilogue& ep) {
+  kernel_body<MR>(kc, a, b, c, ldc, m, n, alpha, beta, &ep);
 }
 
 // Same tile with A read in place (row-major, element (i, k) at a[i*lda + k])
 // instead of from a packed strip; rows >= m are never read.
 template <int MR>
-NETLITE_AVX512_TARGET void kernel_direct_a(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
-                                           int64_t ldc, int m, int n, float alpha, float beta) {
+NETLITE_AVX512_INLINE void direct_a_body(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                         int64_t ldc, int m, int n, float alpha, float beta, const GemmEpilogue* ep) {
   const float* ap[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) ap[i] = a + (i < m ? i : 0) * lda;
@@ -143,7 +204,20 @@ NETLITE_AVX512_TARGET void kernel_direct_a(int64_t kc, const float* a, int64_t l
     }
     b += kNR;
   }
-  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta);
+  store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta, ep);
+}
+
+template <int MR>
+NETLITE_AVX512_TARGET void kernel_direct_a(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                           int64_t ldc, int m, int n, float alpha, float beta) {
+  direct_a_body<MR>(kc, a, lda, b, c, ldc, m, n, alpha, beta, nullptr);
+}
+
+template <int MR>
+NETLITE_AVX512_TARGET void kernel_direct_a_ep(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
+                                              int64_t ldc, int m, int n, float alpha, float beta,
+                                              const GemmEpilogue& ep) {
+  direct_a_body<MR>(kc, a, lda, b, c, ldc, m, n, alpha, beta, &ep);
 }
 
 // Horizontal sum, entirely in zmm registers with zero-masked shuffles: GCC 12
@@ -277,6 +351,7 @@ NETLITE_AVX512_TARGET void gemv_axpy(int64_t n, int64_t k, const float* r, int64
 const GemmMicroKernel kKernel = {
     "avx512",  kMR,       kNR,         /*mc=*/1024, /*kc=*/512, /*nc=*/256, usable,
     pack<kMR>, pack<kNR>, kernel<kMR>, kernel_direct_a<kMR>, gemv_dot, gemv_axpy,
+    kernel_ep<kMR>, kernel_direct_a_ep<kMR>,
 };
 
 #undef NETLITE_AVX512_INLINE
