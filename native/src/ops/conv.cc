@@ -3,16 +3,18 @@
 //
 // Four paths, chosen from the shapes:
 //   winograd (2-D 3x3, stride 1, no dilation, group 1, constant weights, enough
-//             output tiles, AVX-512) - F(2x2,3x3) with weights transformed at load;
+//             output tiles, AVX-512) - F(2x2,3x3), weights transformed once by
+//             the first plan that takes this path;
 //   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   general - im2col of a tile of output positions into scratch, then GEMM.
 // Work is split over batch x group x spatial tiles; each tile's GEMM writes its
 // slice of the output with the epilogue (bias + Relu/Clip) applied in registers.
 // When there are fewer tiles than threads the GEMM itself is split instead.
-// Weights are used in ONNX layout [M, C/group * prod(kernel)], which already is
-// the GEMM's row-major A (sgemm packs it per call), so there is nothing to prepack;
-// reading W from the run's inputs also keeps weights rewritten by passes correct.
+// Otherwise weights are used in ONNX layout [M, C/group * prod(kernel)], which
+// already is the GEMM's row-major A (read in place for the usual conv tiles), so
+// there is nothing to prepack; reading W from the run's inputs also keeps weights
+// rewritten by passes correct.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
