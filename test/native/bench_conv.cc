@@ -129,6 +129,7 @@ int main() {
   bench_winograd(256, 256, 14);
   bench_winograd(16, 64, 55);
   bench_winograd(64, 256, 13);
+  bench_winograd(512, 512, 7);
   for (bool scalar : {false}) {
     bench_depthwise(8, 56, 1, scalar);  // in L1/L2: the kernel's own speed
     bench_depthwise(8, 56, 2, scalar);
