@@ -265,6 +265,24 @@ describe('4. predict', () => {
   });
 });
 
+describe('4b. load-time plan', () => {
+  test('4b.1 the first session is made at load; concurrent runs and an immediate dispose are safe', async () => {
+    const x = floats(6, 11);
+    const want = relu(x);
+    const live = binding()._liveModels();
+    for (const load of [() => Predictor.load(fixedRelu), async () => Predictor.loadSync(fixedRelu)]) {
+      const p = await load();
+      expect(p.memory.arenaBytes).toBeGreaterThan(0);
+      const outs = await Promise.all(Array.from({ length: 8 }, () => p.predict({ x })));
+      for (const out of outs) expect(values(out.y)).toEqual(want);
+      expect(values(p.predictSync({ x }).y)).toEqual(want);
+      p.dispose();
+      (await load()).dispose(); // its ready session is freed with it
+    }
+    expect(binding()._liveModels()).toBe(live);
+  });
+});
+
 describe('5. predict errors', () => {
   let add: Predictor;
   const t = (n: number): Tensor => new Tensor('float32', new Float32Array(n * 4), [n, 4]);

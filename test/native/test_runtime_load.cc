@@ -1,6 +1,6 @@
-// Load-time work: a model whose input shapes are fixed is planned at load and
-// its sessions come ready (plan bound, arena resident); symbolic shapes keep
-// planning at the first run. Weights are copied once from the file, whose
+// Load-time work: a model is planned at load at its declared shapes (free dims
+// as 1) and its sessions come ready (plan bound, arena resident); other shapes
+// keep planning at their first run. Weights are copied once from the file, whose
 // pages the importer releases as it goes, and are reported at their real size.
 #include <cstdio>
 #include <cstdlib>
@@ -84,20 +84,23 @@ NETLITE_TEST(runtime_fixed_shapes_are_planned_at_load) {
   netlite_model_free(m);
 }
 
-NETLITE_TEST(runtime_symbolic_shapes_plan_at_first_run) {
+NETLITE_TEST(runtime_free_dims_are_planned_at_one_and_replanned_lazily) {
   using namespace runtime_load_test;
-  netlite_model* m = load(add_relu({-1, 8}, 8));
+  netlite_model* m = load(add_relu({-1, 2048}, 2048));
   if (!m) return;
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
   netlite_session* s = nullptr;
   CHECK(netlite_session_create(m, &s) == NETLITE_OK);
-  uint64_t arena = 1;
+  uint64_t arena = 0;
   CHECK(netlite_session_arena_bytes(s, &arena) == NETLITE_OK);
-  CHECK(arena == 0);  // nothing planned until the batch size is known
-  run_and_check(s, 3, 8);
+  CHECK(arena == mem.arena_bytes);  // ready for a batch of one
+  run_and_check(s, 1, 2048);
+  run_and_check(s, 3, 2048);  // another batch size plans at its first run
   CHECK(netlite_session_arena_bytes(s, &arena) == NETLITE_OK);
-  CHECK(arena >= 3 * 8 * 4);
-  run_and_check(s, 5, 8);  // and re-planned for another
-  run_and_check(s, 1, 8);
+  CHECK(arena >= 3 * 2048 * 4);
+  run_and_check(s, 5, 2048);
+  run_and_check(s, 1, 2048);
   netlite_session_free(s);
   netlite_model_free(m);
 }

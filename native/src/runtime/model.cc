@@ -103,13 +103,14 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
   // at load and to report the arena size. A model whose declared shapes are all
   // fixed must plan; one with free dims may legitimately need other values.
   bool all_fixed = true;
+  bool rank_known = true;
   std::vector<InputMeta> metas;
   for (const IoInfo& io : m->inputs_) {
     InputMeta im;
     im.dtype = io.dtype;
     im.shape = io.shape;
     for (int64_t& d : im.shape) if (d < 0) { d = 1; all_fixed = false; }
-    if (!m->graph_.values[size_t(io.value)].has_shape) all_fixed = false;  // rank unknown (MXNet without input shapes)
+    if (!m->graph_.values[size_t(io.value)].has_shape) all_fixed = rank_known = false;  // MXNet without input shapes
     metas.push_back(im);
   }
   bool value_dependent = false;
@@ -126,8 +127,10 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
         if (!all_fixed) for (int64_t& d : io.shape) d = -1;
       }
     }
-    // Every run will have exactly these shapes: keep the plan for the sessions.
-    if (all_fixed && !value_dependent) m->load_plan_ = std::move(p);
+    // Keep the plan for the sessions: with fixed shapes every run has exactly
+    // these; with free dims it serves runs where they are 1 (the common batch
+    // of one), and any other size re-plans at its first run as before.
+    if (rank_known && !value_dependent) m->load_plan_ = std::move(p);
   } catch (const Error& e) {
     // Inputs whose values may decide shapes (small integer tensors) are not
     // known at load; without them only the run can tell whether the graph plans.

@@ -52,10 +52,11 @@ class Model {
   uint64_t weights_bytes() const { return weights_bytes_; }
   uint64_t declared_arena_bytes() const { return declared_arena_bytes_; }
   int find_input(const std::string& name) const;
-  // The plan made at load for the declared input shapes, when those are fully
-  // fixed and no input's values can change shapes: every run has these shapes,
-  // so sessions share it (read-only) instead of planning at their first run.
-  // Null otherwise (symbolic dims plan lazily, per session, at run time).
+  // The plan made at load for the declared input shapes (free dims as 1), when
+  // every input's rank is known and no input's values can change shapes.
+  // Sessions share it (read-only) and bind it at creation; a run whose shapes
+  // differ (another batch size) re-plans lazily in its session, as before.
+  // Null otherwise.
   const std::shared_ptr<const Plan>& load_plan() const { return load_plan_; }
 
  private:

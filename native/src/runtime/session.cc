@@ -47,6 +47,14 @@ void Session::prepare() {
       if (v.data && std::memcmp(v.data, bound_[i].data, v.bytes()) != 0) { replan = true; break; }
     }
   if (replan) {
+    // Back to the load-time shapes (a batch of one after another size): share that plan again.
+    const std::shared_ptr<const Plan>& load_plan = model_.load_plan();
+    bool load_shapes = load_plan != nullptr;
+    for (size_t i = 0; load_shapes && i < bound_.size(); ++i) load_shapes = load_plan->input_shapes[i] == bound_[i].shape;
+    if (load_shapes) replan = false;
+    if (load_shapes && plan_ != load_plan) bind_plan(load_plan);
+  }
+  if (replan) {
     std::vector<InputMeta> metas(bound_.size());
     for (size_t i = 0; i < bound_.size(); ++i) {
       metas[i].dtype = bound_[i].dtype;

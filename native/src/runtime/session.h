@@ -13,9 +13,10 @@ namespace netlite {
 
 class Session {
  public:
-  // With a load-time plan (Model::load_plan) the session is ready to run at once:
-  // views bound and the arena allocated with its pages already resident, so the
-  // first run costs what every run costs. Otherwise it plans at its first run.
+  // With a load-time plan (Model::load_plan) the session is ready to run at once
+  // for its shapes: views bound and the arena allocated with its pages already
+  // resident, so the first run costs what every run costs. Otherwise, or for
+  // other shapes, it plans at its first run.
   explicit Session(const Model& model);
 
   // Binds input `index` (borrowed: data must outlive the next run()).
