@@ -1,4 +1,4 @@
-// Conv through the Winograd F(2x2,3x3) path (constant 3x3 weights, stride 1,
+// Conv through the Winograd F(2x2,3x3) and F(4x4,3x3) paths (constant 3x3 weights, stride 1,
 // group 1, enough output tiles) against a direct convolution in double
 // precision: odd and even sizes, column tails of the 16-tile vectors, pads 0-2
 // (asymmetric), bias, fused Relu/Clip, batch 2, 1 and 2 threads.
@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "check.h"
@@ -59,7 +60,18 @@ NETLITE_TEST(conv_winograd_matches_direct) {
       {2, 9, 17, 15, 34, 0, 0, 0, 0, 2, 2},   {1, 32, 8, 56, 56, 1, 1, 1, 1, 1, 2},
       {1, 12, 40, 14, 14, 2, 1, 0, 2, 0, 1},  {2, 20, 12, 27, 45, 1, 2, 2, 0, 1, 2},
       {1, 64, 64, 28, 28, 1, 1, 1, 1, 1, 1},  {1, 8, 8, 11, 70, 1, 1, 1, 1, 2, 2},
+      // F(4x4): >= 36 tiles of 4x4; odd sizes (partial tiles), rows of more than
+      // 16 tiles (second vector + tail), asymmetric pads, batch 2, 1 and 2 threads.
+      {1, 16, 24, 27, 27, 1, 1, 1, 1, 1, 1},  {2, 9, 17, 26, 71, 0, 0, 0, 0, 2, 2},
+      {1, 12, 40, 25, 30, 2, 1, 0, 2, 0, 1},  {2, 20, 12, 33, 67, 1, 2, 2, 0, 1, 2},
+      {1, 64, 64, 56, 56, 1, 1, 1, 1, 0, 2},  {1, 128, 32, 28, 28, 1, 1, 1, 1, 0, 1},
   };
+  // Error relative to 1 + |y|. F(2x2) stays below 4e-5 here (C=64: 3.7e-5);
+  // F(4x4)'s transforms (entries up to 5 in B, 8 in A, 1/24 in G) amplify fp32
+  // rounding further: measured worst 5.3e-5 (C=64) and 6.6e-5 (C=128, |y| ~ 3)
+  // over these cases. 1e-4 bounds both and is the error the golden models are held
+  // to end to end, where the outputs after BN-folded layers are of similar scale.
+  const double kTol = 1e-4;
   uint32_t seed = 1;
   for (const Case& k : cases) {
     const Tensor x = random_f32({k.N, k.C, k.H, k.W}, seed++);
@@ -85,10 +97,13 @@ NETLITE_TEST(conv_winograd_matches_direct) {
     double worst = 0;
     for (size_t i = 0; i < ref.size(); ++i)
       worst = std::max(worst, std::fabs(double(y[i]) - ref[i]) / (1.0 + std::fabs(ref[i])));
-    if (!(worst <= 2e-5)) {
+    if (getenv("NETLITE_TEST_VERBOSE"))
       std::printf("  case C%lld M%lld %lldx%lld: worst rel diff %.3g\n", (long long)k.C, (long long)k.M,
                   (long long)k.H, (long long)k.W, worst);
-      CHECK(worst <= 2e-5);
+    if (!(worst <= kTol)) {
+      std::printf("  case C%lld M%lld %lldx%lld: worst rel diff %.3g\n", (long long)k.C, (long long)k.M,
+                  (long long)k.H, (long long)k.W, worst);
+      CHECK(worst <= kTol);
     }
   }
 }

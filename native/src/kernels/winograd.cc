@@ -27,14 +27,42 @@ void winograd_f23_transform_weights(const float* w, int64_t M, int64_t C, float*
   }
 }
 
+void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float* u) {
+  // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]; U = G g G^T.
+  auto gmul = [](float g0, float g1, float g2, float* o) {
+    o[0] = 0.25f * g0;
+    o[1] = -(g0 + g1 + g2) / 6.0f;
+    o[2] = -(g0 - g1 + g2) / 6.0f;
+    o[3] = g0 / 24.0f + g1 / 12.0f + g2 / 6.0f;
+    o[4] = g0 / 24.0f - g1 / 12.0f + g2 / 6.0f;
+    o[5] = g2;
+  };
+  for (int64_t m = 0; m < M; ++m) {
+    for (int64_t c = 0; c < C; ++c) {
+      const float* g = w + (m * C + c) * 9;
+      float t[3][6];  // (G g)^T: t[j][i]
+      for (int j = 0; j < 3; ++j) gmul(g[j], g[3 + j], g[6 + j], t[j]);
+      for (int i = 0; i < 6; ++i) {
+        float v[6];
+        gmul(t[0][i], t[1][i], t[2][i], v);
+        for (int j = 0; j < 6; ++j) u[((i * 6 + j) * M + m) * C + c] = v[j];
+      }
+    }
+  }
+}
+
 void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, float* scratch) {
   if (ty1 <= ty0) return;
   const int64_t TW = winograd_tile_cols(a);
   const int64_t T = (ty1 - ty0) * TW;
+  const int P = int(winograd_positions(a.tile));
   float* v = scratch;
-  float* mt = scratch + 16 * a.C * T;
-  x86::winograd_f23_input_avx512(a, ty0, ty1, v);
-  for (int p = 0; p < 16; ++p) {
+  float* mt = scratch + P * a.C * T;
+  if (a.tile == 4)
+    x86::winograd_f43_input_avx512(a, ty0, ty1, v);
+  else
+    x86::winograd_f23_input_avx512(a, ty0, ty1, v);
+  for (int p = 0; p < P; ++p) {
     GemmArgs g;
     g.M = a.M;
     g.N = T;
@@ -47,7 +75,10 @@ void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, flo
     g.ldc = T;
     sgemm(g, nullptr, a.gemm);
   }
-  x86::winograd_f23_output_avx512(a, ty0, ty1, mt);
+  if (a.tile == 4)
+    x86::winograd_f43_output_avx512(a, ty0, ty1, mt);
+  else
+    x86::winograd_f23_output_avx512(a, ty0, ty1, mt);
 }
 
 }  // namespace kernels

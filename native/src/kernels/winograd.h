@@ -12,6 +12,12 @@
 // the 4x4 input window from (2ty - pad_h, 2tx - pad_w); outside the input is 0.
 // The transforms are AVX-512 (x86/winograd_avx512.cc), vectorised over 16 tiles of
 // a tile row; the scalar reference is the direct convolution the tests compare to.
+//
+// F(4x4, 3x3) (same paper, points 0, +-1, +-2, inf): 36 multiplies per 4x4 output
+// tile instead of 144, as 36 GEMMs; tile t reads the 6x6 window from
+// (4ty - pad_h, 4tx - pad_w). Its transforms have entries up to 5 (B) and 8 (A),
+// so the rounding error grows to ~1e-5 relative on activations of unit scale
+// (measured in test_conv_winograd.cc), against ~1e-6 for F(2x2).
 #pragma once
 
 #include <cstdint>
@@ -38,18 +44,25 @@ struct WinogradConv {
   bool clamp = false;
   float lo = 0.0f, hi = 0.0f;
   GemmBackend gemm = GemmBackend::Auto;
+  int tile = 2;  // output tile: 2 for F(2x2,3x3) (u from the f23 transform), 4 for F(4x4,3x3) (f43)
 };
 
-inline int64_t winograd_tile_rows(const WinogradConv& a) { return (a.OH + 1) / 2; }
-inline int64_t winograd_tile_cols(const WinogradConv& a) { return (a.OW + 1) / 2; }
+inline int64_t winograd_tile_rows(const WinogradConv& a) { return (a.OH + a.tile - 1) / a.tile; }
+inline int64_t winograd_tile_cols(const WinogradConv& a) { return (a.OW + a.tile - 1) / a.tile; }
+// Transformed positions (GEMMs): (tile + 2)^2.
+inline int64_t winograd_positions(int tile) { return int64_t(tile + 2) * (tile + 2); }
 
 // Scratch for one chunk of `rows` tile rows: V and Mt.
-inline int64_t winograd_scratch_floats(int64_t C, int64_t M, int64_t tile_cols, int64_t rows) {
-  return 16 * (C + M) * tile_cols * rows + 64;
+inline int64_t winograd_scratch_floats(int64_t C, int64_t M, int64_t tile_cols, int64_t rows, int tile = 2) {
+  return winograd_positions(tile) * (C + M) * tile_cols * rows + 64;
 }
 
+// U (36 * M * C floats, [36][M][C]) from OIHW weights, for F(4x4,3x3).
+void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float* u);
+
 // Computes the output tile rows [ty0, ty1) (all M channels) on one thread, using
-// `scratch` (winograd_scratch_floats(C, M, tile_cols, ty1 - ty0) floats).
+// `scratch` (winograd_scratch_floats(C, M, tile_cols, ty1 - ty0, a.tile) floats).
+// Dispatches on a.tile (2 or 4).
 void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, float* scratch);
 
 namespace x86 {
@@ -59,6 +72,9 @@ namespace x86 {
 void winograd_f23_input_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, float* v);
 // Output: from Mt[p][m][...] laid out like V (M rows), with bias and clamp.
 void winograd_f23_output_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, const float* mt);
+// The same for F(4x4,3x3): 36 positions.
+void winograd_f43_input_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, float* v);
+void winograd_f43_output_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, const float* mt);
 }  // namespace x86
 
 }  // namespace kernels

@@ -3,8 +3,9 @@
 //
 // Four paths, chosen from the shapes:
 //   winograd (2-D 3x3, stride 1, no dilation, group 1, constant weights, enough
-//             output tiles, AVX-512) - F(2x2,3x3), weights transformed once by
-//             the first plan that takes this path;
+//             output tiles, AVX-512) - F(4x4,3x3) on large planes, F(2x2,3x3) on
+//             mid-sized ones; weights transformed once per variant by the first
+//             plan that takes it;
 //   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   general - im2col of a tile of output positions into scratch, then GEMM.
@@ -62,6 +63,7 @@ class SlotPool {
 
 struct Plan {
   bool winograd = false;
+  int wg_tile = 0;          // winograd output tile (2 or 4)
   int64_t wg_rows = 0;      // tile rows per winograd chunk
   int64_t wg_chunks = 0;    // chunks per image
   bool depthwise = false;
@@ -77,12 +79,22 @@ struct Dims {
   int64_t N = 0, C = 0, M = 0, G = 1, Cg = 0, Mg = 0, K = 0, HW = 0, IHW = 0;
 };
 
-// Winograd chunks: about kWinogradChunkTiles tiles each (the 16 GEMMs' N), at
+// Winograd chunks: about kWinogradChunkTiles tiles each (the GEMMs' N), at
 // least one per thread.
 constexpr int64_t kWinogradChunkTiles = 192;
 constexpr int64_t kWinogradMinTiles = 36;  // below this the GEMMs are too narrow to pay
+// F(4x4) when it has at least this many 4x4 tiles, measured on ResNet-18 /
+// SqueezeNet's layers (bench_models, 1 thread): see the commit message.
+constexpr int64_t kWinograd4MinTiles = 36;
 
-inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, bool winograd,
+// Winograd output tile for a 3x3 stride-1 plane of OH x OW outputs: 4, 2 or 0 (im2col).
+inline int winograd_tile_for(int64_t OH, int64_t OW) {
+  if (((OH + 3) / 4) * ((OW + 3) / 4) >= kWinograd4MinTiles) return 4;
+  if (((OH + 1) / 2) * ((OW + 1) / 2) >= kWinogradMinTiles) return 2;
+  return 0;
+}
+
+inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, int winograd,
                       int threads) {
   Plan p;
   p.depthwise = depthwise;
@@ -91,14 +103,15 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
   if (d.HW == 0 || d.N == 0 || d.M == 0) return p;
   if (winograd) {
     p.winograd = true;
-    const int64_t TH = (plane.out[0] + 1) / 2, TW = (plane.out[1] + 1) / 2;
+    p.wg_tile = winograd;
+    const int64_t TH = (plane.out[0] + winograd - 1) / winograd, TW = (plane.out[1] + winograd - 1) / winograd;
     int64_t rows = std::max<int64_t>(1, std::min(TH, (kWinogradChunkTiles + TW - 1) / TW));
     const int64_t per_thread = (TH * d.N + T - 1) / T;  // tile rows per thread over the batch
     rows = std::max<int64_t>(1, std::min(rows, per_thread));
     p.wg_rows = rows;
     p.wg_chunks = (TH + rows - 1) / rows;
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
-    p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows));
+    p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
     return p;
   }
   if (depthwise) {  // one zero-padded plane per slot
@@ -194,7 +207,7 @@ class Conv final : public FusableConv {
     ctx.set_output(0, DType::Float32, ys);
     const Dims d = dims_of(xs, ws, g);
     const kernels::ConvShape plane = as_2d(g);
-    const bool wg = plan_winograd(ctx, d, g);
+    const int wg = plan_winograd(ctx, d, g);
     const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads);
     const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
@@ -210,10 +223,10 @@ class Conv final : public FusableConv {
     const Dims d = dims_of(xs, ws, g);
     const bool dw = is_depthwise(d, g);
     const kernels::ConvShape plane = as_2d(g);
-    const bool wg = use_winograd(d, g);
+    const int wg = use_winograd(d, g);
     Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads());
     if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1);
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), false, 1);
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 0, 1);
 
     const float* x = xt.ptr<float>();
     const float* w = ctx.in(1).ptr<float>();
@@ -270,38 +283,49 @@ class Conv final : public FusableConv {
     wg_c_ = w->shape[1];
   }
 
-  bool winograd_shape(const Dims& d, const WindowGeometry& g) const {
-    if (wg_m_ == 0 || g.nd != 2 || d.G != 1 || d.M != wg_m_ || d.Cg != wg_c_) return false;
+  // The Winograd tile (2 or 4) these shapes take, 0 for none.
+  int winograd_shape(const Dims& d, const WindowGeometry& g) const {
+    if (wg_m_ == 0 || g.nd != 2 || d.G != 1 || d.M != wg_m_ || d.Cg != wg_c_) return 0;
     if (g.kernel[0] != 3 || g.kernel[1] != 3 || g.stride[0] != 1 || g.stride[1] != 1 || g.dilation[0] != 1 ||
         g.dilation[1] != 1)
-      return false;
-    return ((g.out[0] + 1) / 2) * ((g.out[1] + 1) / 2) >= kWinogradMinTiles;
+      return 0;
+    return winograd_tile_for(g.out[0], g.out[1]);
   }
 
-  // At plan time: transforms the weights once (thread-safe; later plans reuse them).
-  bool plan_winograd(const InferContext& ctx, const Dims& d, const WindowGeometry& g) const {
-    if (!winograd_shape(d, g)) return false;
+  // At plan time: transforms the weights for the chosen tile once (thread-safe;
+  // later plans reuse them). Returns the tile, 0 for none.
+  int plan_winograd(const InferContext& ctx, const Dims& d, const WindowGeometry& g) const {
+    const int tile = winograd_shape(d, g);
+    if (tile == 0) return 0;
     const Tensor* w = ctx.input(1).value;
-    if (w == nullptr) return false;  // constants are known at plan time; kept for safety
-    std::call_once(wg_once_, [&] {
-      std::vector<float> u(size_t(16 * wg_m_ * wg_c_));
-      kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
-      wg_u_ = std::move(u);
+    if (w == nullptr) return 0;  // constants are known at plan time; kept for safety
+    const int v = tile == 4 ? 1 : 0;
+    std::call_once(wg_once_[v], [&] {
+      std::vector<float> u(size_t(kernels::winograd_positions(tile) * wg_m_ * wg_c_));
+      if (tile == 4)
+        kernels::winograd_f43_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
+      else
+        kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
+      wg_u_[v] = std::move(u);
     });
-    return !wg_u_.empty();
+    return wg_u_[v].empty() ? 0 : tile;
   }
 
-  // At run time: the plan made by infer() for these shapes chose Winograd iff this
-  // holds. The shape test comes first: only then did this run's own plan complete
-  // the transform (call_once), so reading wg_u_ cannot race with it.
-  bool use_winograd(const Dims& d, const WindowGeometry& g) const { return winograd_shape(d, g) && !wg_u_.empty(); }
+  // At run time: the plan made by infer() for these shapes chose this tile iff its
+  // weights exist. The shape test comes first: only then did this run's own plan
+  // complete the transform (call_once), so reading wg_u_ cannot race with it.
+  int use_winograd(const Dims& d, const WindowGeometry& g) const {
+    const int tile = winograd_shape(d, g);
+    return tile != 0 && !wg_u_[tile == 4 ? 1 : 0].empty() ? tile : 0;
+  }
 
   // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
   void run_winograd(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
                     const kernels::Epilogue& ep, float* y) const {
-    const int64_t TH = (g.out[0] + 1) / 2, TW = (g.out[1] + 1) / 2;
+    const int tile = p.wg_tile;
+    const int64_t TH = (g.out[0] + tile - 1) / tile, TW = (g.out[1] + tile - 1) / tile;
     const int64_t tasks = d.N * p.wg_chunks, slots = p.slots;
-    const int64_t slot_floats = kernels::winograd_scratch_floats(d.C, d.M, TW, p.wg_rows);
+    const int64_t slot_floats = kernels::winograd_scratch_floats(d.C, d.M, TW, p.wg_rows, tile);
     float* scratch = static_cast<float*>(ctx.scratch);
     kernels::WinogradConv a;
     a.C = d.C;
@@ -309,7 +333,8 @@ class Conv final : public FusableConv {
     a.IW = g.in[1];
     a.PH = g.pad[0];
     a.PW = g.pad[1];
-    a.u = wg_u_.data();
+    a.u = wg_u_[tile == 4 ? 1 : 0].data();
+    a.tile = tile;
     a.M = d.M;
     a.OH = g.out[0];
     a.OW = g.out[1];
@@ -464,11 +489,12 @@ class Conv final : public FusableConv {
   WindowAttrs attrs_;
   int64_t group_ = 1;
   // Winograd: the weight shape when the node qualifies (0 otherwise), and the
-  // transformed weights [16][M][C], written once under wg_once_ by the first
-  // plan that uses them and only read afterwards.
+  // transformed weights ([0]: F(2x2) [16][M][C], [1]: F(4x4) [36][M][C]), each
+  // written once under its wg_once_ by the first plan that uses it and only read
+  // afterwards.
   int64_t wg_m_ = 0, wg_c_ = 0;
-  mutable std::once_flag wg_once_;
-  mutable std::vector<float> wg_u_;
+  mutable std::once_flag wg_once_[2];
+  mutable std::vector<float> wg_u_[2];
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {

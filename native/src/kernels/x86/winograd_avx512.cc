@@ -1,4 +1,4 @@
-// AVX-512 input and output transforms of Winograd F(2x2, 3x3) (kernels/winograd.h),
+// AVX-512 input and output transforms of Winograd F(2x2, 3x3) and F(4x4, 3x3) (kernels/winograd.h),
 // vectorised over 16 consecutive tiles of a tile row: a tile row's inputs at
 // column stride 2 are de-interleaved with permutes, borders come from masked
 // loads (masked-off lanes read nothing) and tails from masked stores. Compiled
@@ -39,6 +39,33 @@ NETLITE_WG512_INLINE __m512 shift_in(__m512 v, float s) {
   return _mm512_castsi512_ps(
       _mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(s)), _mm512_castps_si512(v), 1));
 }
+
+// B^T row transform of F(4x4,3x3) on 6 vectors:
+// B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
+NETLITE_WG512_INLINE void bt6(const __m512* d, __m512* o) {
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+  const __m512 a = _mm512_fnmadd_ps(four, d[2], d[4]);     // d4 - 4 d2
+  const __m512 b = _mm512_fnmadd_ps(four, d[1], d[3]);     // d3 - 4 d1
+  const __m512 c = _mm512_sub_ps(d[4], d[2]);              // d4 - d2
+  const __m512 e = _mm512_mul_ps(two, _mm512_sub_ps(d[3], d[1]));  // 2 (d3 - d1)
+  o[0] = _mm512_fmadd_ps(four, d[0], _mm512_fnmadd_ps(five, d[2], d[4]));
+  o[1] = _mm512_add_ps(a, b);
+  o[2] = _mm512_sub_ps(a, b);
+  o[3] = _mm512_add_ps(c, e);
+  o[4] = _mm512_sub_ps(c, e);
+  o[5] = _mm512_fmadd_ps(four, d[1], _mm512_fnmadd_ps(five, d[3], d[5]));
+}
+
+// A^T row transform of F(4x4,3x3): A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1].
+NETLITE_WG512_INLINE void at6(const __m512* m, __m512* o) {
+  const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+  const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+  o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+  o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+  o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+  o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+}
+
 
 }  // namespace winograd_avx512_detail
 
@@ -139,6 +166,112 @@ NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int6
   }
 }
 
+NETLITE_WG512_TARGET void winograd_f43_input_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1, float* v) {
+  using namespace winograd_avx512_detail;
+  const int64_t TW = winograd_tile_cols(a);
+  const int64_t ldv = (ty1 - ty0) * TW;
+  const int64_t pstride = a.C * ldv;
+  // Lanes 0-7 of idx[j] pick element 4l + j of a vector pair; two pairs make 16 tiles.
+  __m512i idx[4];
+  for (int j = 0; j < 4; ++j)
+    idx[j] = _mm512_setr_epi32(j, 4 + j, 8 + j, 12 + j, 16 + j, 20 + j, 24 + j, 28 + j, j, 4 + j, 8 + j, 12 + j,
+                               16 + j, 20 + j, 24 + j, 28 + j);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
+    const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+    const __mmask16 store = first_lanes(n);
+    const int64_t cb = 4 * tx0 - a.PW;  // input column of lane 0, j = 0
+    __mmask16 mk[4];
+    for (int k = 0; k < 4; ++k) mk[k] = col_mask(cb + 16 * k, a.IW);
+    const bool n0 = cb + 64 >= 0 && cb + 64 < a.IW, n1 = cb + 65 >= 0 && cb + 65 < a.IW;
+    for (int64_t c = 0; c < a.C; ++c) {
+      const float* xc = a.x + c * a.IH * a.IW;
+      for (int64_t ty = ty0; ty < ty1; ++ty) {
+        __m512 r[6][6];  // rows after the B^T column pass: r[i][j] = (d B)[i][j]
+        for (int i = 0; i < 6; ++i) {
+          const int64_t ih = 4 * ty - a.PH + i;
+          if (ih < 0 || ih >= a.IH) {
+            for (int j = 0; j < 6; ++j) r[i][j] = zero;
+            continue;
+          }
+          const float* row = xc + ih * a.IW + cb;
+          const __m512 v0 = _mm512_maskz_loadu_ps(mk[0], row), v1 = _mm512_maskz_loadu_ps(mk[1], row + 16);
+          const __m512 v2 = _mm512_maskz_loadu_ps(mk[2], row + 32), v3 = _mm512_maskz_loadu_ps(mk[3], row + 48);
+          __m512 d[6];
+          for (int j = 0; j < 4; ++j)  // tiles 0-7 from (v0, v1), 8-15 from (v2, v3)
+            d[j] = _mm512_maskz_shuffle_f32x4(0xFFFF, _mm512_permutex2var_ps(v0, idx[j], v1),
+                                              _mm512_permutex2var_ps(v2, idx[j], v3), 0x44);
+          d[4] = shift_in(d[0], n0 ? row[64] : 0.0f);
+          d[5] = shift_in(d[1], n1 ? row[65] : 0.0f);
+          bt6(d, r[i]);
+        }
+        float* vt = v + c * ldv + (ty - ty0) * TW + tx0;
+        for (int j = 0; j < 6; ++j) {
+          const __m512 col[6] = {r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j]};
+          __m512 o[6];
+          bt6(col, o);
+          for (int i = 0; i < 6; ++i) _mm512_mask_storeu_ps(vt + (i * 6 + j) * pstride, store, o[i]);
+        }
+      }
+    }
+  }
+}
+
+NETLITE_WG512_TARGET void winograd_f43_output_avx512(const WinogradConv& a, int64_t ty0, int64_t ty1,
+                                                     const float* mt) {
+  using namespace winograd_avx512_detail;
+  const int64_t TW = winograd_tile_cols(a);
+  const int64_t ldm = (ty1 - ty0) * TW;
+  const int64_t pstride = a.M * ldm;
+  const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const __m512i qlo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+  const __m512i qhi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  const __m512 lov = _mm512_set1_ps(a.lo), hiv = _mm512_set1_ps(a.hi);
+  for (int64_t m = 0; m < a.M; ++m) {
+    const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[m] : 0.0f);
+    float* ym = a.y + m * a.OH * a.OW;
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
+        const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+        const __mmask16 ld = first_lanes(n);
+        const float* src = mt + m * ldm + (ty - ty0) * TW + tx0;
+        __m512 s[4][6];  // A^T over rows: s[r][q]
+        for (int q = 0; q < 6; ++q) {
+          __m512 col[6], o[4];
+          for (int i = 0; i < 6; ++i) col[i] = _mm512_maskz_loadu_ps(ld, src + (i * 6 + q) * pstride);
+          at6(col, o);
+          for (int r = 0; r < 4; ++r) s[r][q] = o[r];
+        }
+        const int64_t cols = 4 * n < a.OW - 4 * tx0 ? 4 * n : a.OW - 4 * tx0;
+        for (int r = 0; r < 4; ++r) {
+          const int64_t oh = 4 * ty + r;
+          if (oh >= a.OH) break;
+          __m512 o[4];
+          at6(s[r], o);
+          for (int k = 0; k < 4; ++k) {
+            o[k] = _mm512_add_ps(o[k], bias);
+            if (a.clamp) o[k] = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, o[k], lov), hiv);
+          }
+          // Interleave the 4 columns of 16 tiles into 64 consecutive outputs.
+          const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(o[0], ilo, o[1]));
+          const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], ilo, o[3]));
+          const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(o[0], ihi, o[1]));
+          const __m512d p23h = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], ihi, o[3]));
+          float* yr = ym + oh * a.OW + 4 * tx0;
+          _mm512_mask_storeu_ps(yr, first_lanes(cols), _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qlo, p23l)));
+          _mm512_mask_storeu_ps(yr + 16, first_lanes(cols - 16),
+                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qhi, p23l)));
+          _mm512_mask_storeu_ps(yr + 32, first_lanes(cols - 32),
+                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qlo, p23h)));
+          _mm512_mask_storeu_ps(yr + 48, first_lanes(cols - 48),
+                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qhi, p23h)));
+        }
+      }
+    }
+  }
+}
+
 #undef NETLITE_WG512_INLINE
 #undef NETLITE_WG512_TARGET
 
@@ -154,6 +287,8 @@ bool winograd_available() { return false; }
 namespace x86 {
 void winograd_f23_input_avx512(const WinogradConv&, int64_t, int64_t, float*) {}
 void winograd_f23_output_avx512(const WinogradConv&, int64_t, int64_t, const float*) {}
+void winograd_f43_input_avx512(const WinogradConv&, int64_t, int64_t, float*) {}
+void winograd_f43_output_avx512(const WinogradConv&, int64_t, int64_t, const float*) {}
 }  // namespace x86
 }  // namespace kernels
 }  // namespace netlite
