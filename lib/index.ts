@@ -26,8 +26,27 @@ export { imageToTensor, imagesToTensor, resolvePreprocessing, describePreprocess
 export type { ChannelOrder, ImageInputInfo, ImageLayout, ImagePreprocessing, ImageSource, ImageTensorOptions, ModelWithInputs, Normalization, NormalizePreset, RawImage, ResizeMode } from './image';
 export { loadLabels, parseLabels, topK } from './labels';
 export type { Prediction, TopKOptions } from './labels';
-export { createClassifyServer } from './serve/server';
 export type { ClassifyResponse, ClassifyServerOptions } from './serve/server';
+
+type ServerModule = typeof import('./serve/server');
+
+/**
+ * An HTTP server that classifies images posted to `POST /classify` (see `netlite serve`).
+ * The server module (and node:http) loads on the first call, so a process that only
+ * predicts does not pay for it (about 4 MB of RSS).
+ * @param predictor - a loaded image classifier
+ * @param options - see {@link ClassifyServerOptions}
+ * @returns a node:http Server, not yet listening
+ * @throws {@link NetliteError} `ERR_INVALID_ARGUMENT` for bad options, or when the model's input
+ *   cannot take images as configured
+ */
+export function createClassifyServer(
+  predictor: Parameters<ServerModule['createClassifyServer']>[0],
+  options?: Parameters<ServerModule['createClassifyServer']>[1],
+): ReturnType<ServerModule['createClassifyServer']> {
+  const server = require('./serve/server') as ServerModule;
+  return server.createClassifyServer(predictor, options);
+}
 
 /** How the loaded native addon was built. */
 export interface BuildInfo {
