@@ -191,6 +191,22 @@ void dw_row_axpy_scalar(float* acc, const float* x, int64_t stride, float w, int
 
 }  // namespace conv_kernel_detail
 
+void add_residual(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
+                  float lo, float hi) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* yr = y + i * ldy;
+    const float* rr = r + i * ldr;
+    if (clamp) {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float v = yr[j] + rr[j];
+        yr[j] = v < lo ? lo : (v > hi ? hi : v);
+      }
+    } else {
+      for (int64_t j = 0; j < cols; ++j) yr[j] += rr[j];
+    }
+  }
+}
+
 void apply_epilogue(const Epilogue& e, int64_t bias_row0, int64_t rows, int64_t cols, float* y, int64_t ldy) {
   if (!e.bias && !e.clamp) return;
   for (int64_t r = 0; r < rows; ++r) {

@@ -40,6 +40,12 @@ struct Epilogue {
 // row r using bias[bias_row0 + r].
 void apply_epilogue(const Epilogue& e, int64_t bias_row0, int64_t rows, int64_t cols, float* y, int64_t ldy);
 
+// Residual epilogue (Conv fused with a following Add [+ Relu/Clip]): y = clamp(y + r)
+// over rows [0, rows) of `cols` values (y + i*ldy, r + i*ldr), run on an output
+// block just written, while it is still in cache. y and r may not overlap.
+void add_residual(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
+                  float lo, float hi);
+
 // Lowers `channels` input planes x (each of g.in_size() values) for the output
 // positions [o0, o0 + on) (flattened row-major over g.out) into
 //   col[(c*K + k) * ldcol + (o - o0)]   with K = g.kernel_size(),

@@ -9,6 +9,10 @@
 //   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   general - im2col of a tile of output positions into scratch, then GEMM.
+// With the internal attribute netlite_fused_residual (set by the
+// fuse_conv_residual pass, never by users) a fourth input R of the output's shape
+// is added before the fused activation: y = act(conv + bias + R), each output
+// block getting R and the activation right after it is written, while in cache.
 // Work is split over batch x group x spatial tiles; each tile's GEMM writes its
 // slice of the output with the epilogue (bias + Relu/Clip) applied in registers.
 // When there are fewer tiles than threads the GEMM itself is split instead.
@@ -155,6 +159,7 @@ class Conv final : public FusableConv {
     group_ = node.attr_int("group", 1);
     if (group_ < 1) fail(StatusCode::InvalidModel, node.describe(), ": group must be >= 1, got ", group_);
     activation_ = parse_fused_activation(node);
+    residual_ = node.attr_int("netlite_fused_residual", 0) != 0;
     prepare_winograd(node, graph);
   }
 
@@ -204,6 +209,14 @@ class Conv final : public FusableConv {
     const WindowGeometry g = forward_geometry(node, attrs_, nd, xs.data() + 2, ws.data() + 2);
     Shape ys = {xs[0], M};
     for (int i = 0; i < nd; ++i) ys.push_back(g.out[i]);
+    if (residual_ != ctx.has_input(3))
+      fail(StatusCode::InvalidModel, node.describe(), ": Conv takes at most 3 inputs");
+    if (residual_) {
+      ctx.expect_dtype(3, {DType::Float32});
+      if (ctx.input(3).shape != ys)
+        fail(StatusCode::ShapeMismatch, node.describe(), ": fused residual ", shape_str(ctx.input(3).shape),
+             " must have the output's shape ", shape_str(ys));
+    }
     ctx.set_output(0, DType::Float32, ys);
     const Dims d = dims_of(xs, ws, g);
     const kernels::ConvShape plane = as_2d(g);
@@ -232,28 +245,45 @@ class Conv final : public FusableConv {
     const float* w = ctx.in(1).ptr<float>();
     const float* bias = ctx.inputs.size() > 2 && ctx.inputs[2] ? ctx.in(2).ptr<float>() : nullptr;
     float* y = ctx.out(0).ptr<float>();
-    const kernels::Epilogue ep = make_epilogue(activation_, bias);
+    // With a residual the kernels apply the bias only; add_residual then adds R and
+    // applies the activation on each block just written (see finish()).
+    const kernels::Epilogue ep = make_epilogue(residual_ ? FusedActivation() : activation_, bias);
+    const kernels::Epilogue act = make_epilogue(activation_, nullptr);
+    const float* res = residual_ ? ctx.in(3).ptr<float>() : nullptr;
+    const Finish fin{res, act.clamp, act.lo, act.hi};
     if (d.N == 0 || d.M == 0 || d.HW == 0) return;
     if (d.K == 0) {  // no input channels: the output is the bias
       for (int64_t n = 0; n < d.N; ++n) {
         float* yn = y + n * d.M * d.HW;
         std::fill(yn, yn + d.M * d.HW, 0.0f);
         kernels::apply_epilogue(ep, 0, d.M, d.HW, yn, d.HW);
+        fin.rows(yn, res ? res + n * d.M * d.HW : nullptr, d.M, d.HW, d.HW);
       }
       return;
     }
     if (p.winograd) {
-      run_winograd(ctx, d, g, p, x, ep, y);
+      run_winograd(ctx, d, g, p, x, ep, fin, y);
     } else if (p.depthwise) {
-      run_depthwise(ctx, d, plane, p, x, w, ep, y);
+      run_depthwise(ctx, d, plane, p, x, w, ep, fin, y);
     } else if (p.whole) {
-      run_whole(ctx, d, g, p, x, w, ep, y);
+      run_whole(ctx, d, g, p, x, w, ep, fin, y);
     } else {
-      run_tiles(ctx, d, g, p, x, w, ep, y);
+      run_tiles(ctx, d, g, p, x, w, ep, fin, y);
     }
   }
 
  private:
+  // The residual step over an output block at y (rows of `cols` values, stride
+  // ld) whose residual is at r with the same layout; nothing without a residual.
+  struct Finish {
+    const float* res;  // the whole residual tensor, or null
+    bool clamp;
+    float lo, hi;
+    void rows(float* y, const float* r, int64_t rows, int64_t cols, int64_t ld) const {
+      if (res) kernels::add_residual(y, ld, r, ld, rows, cols, clamp, lo, hi);
+    }
+  };
+
   Dims dims_of(const Shape& xs, const Shape& ws, const WindowGeometry& g) const {
     Dims d;
     d.N = xs[0];
@@ -321,7 +351,7 @@ class Conv final : public FusableConv {
 
   // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
   void run_winograd(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
-                    const kernels::Epilogue& ep, float* y) const {
+                    const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int tile = p.wg_tile;
     const int64_t TH = (g.out[0] + tile - 1) / tile, TW = (g.out[1] + tile - 1) / tile;
     const int64_t tasks = d.N * p.wg_chunks, slots = p.slots;
@@ -354,6 +384,11 @@ class Conv final : public FusableConv {
         an.y = y + n * d.M * d.HW;
         const int64_t ty0 = chunk * p.wg_rows;
         kernels::winograd_f23_conv_rows(an, ty0, std::min(TH, ty0 + p.wg_rows), buf);
+        if (fin.res) {  // the chunk's output rows of each channel plane
+          const int64_t oh0 = ty0 * tile, oh1 = std::min(g.out[0], (ty0 + p.wg_rows) * tile);
+          const int64_t off = n * d.M * d.HW + oh0 * g.out[1];
+          fin.rows(y + off, fin.res + off, d.M, (oh1 - oh0) * g.out[1], d.HW);
+        }
       }
       pool.release(slot);
     }, 1);
@@ -389,7 +424,7 @@ class Conv final : public FusableConv {
 
   // Planes are split statically over the scratch slots (one padded plane each).
   void run_depthwise(RunContext& ctx, const Dims& d, const kernels::ConvShape& s, const Plan& p, const float* x,
-                     const float* w, const kernels::Epilogue& ep, float* y) const {
+                     const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int64_t ks = s.kernel_size();
     const int64_t planes = d.N * d.C, slots = p.slots;
     const int64_t slot_floats = kernels::depthwise_scratch_floats(s);
@@ -404,6 +439,7 @@ class Conv final : public FusableConv {
         const int64_t c = i % d.C;
         kernels::depthwise_conv2d_plane_padded(s, x + i * d.IHW, w + c * ks, ep.bias ? ep.bias[c] : 0.0f, plane_ep,
                                                y + i * d.HW, pad);
+        fin.rows(y + i * d.HW, fin.res ? fin.res + i * d.HW : nullptr, 1, d.HW, d.HW);
       }
       pool.release(slot);
     }, 1);
@@ -411,7 +447,7 @@ class Conv final : public FusableConv {
 
   // One task = (image, group, tile of output positions) on one scratch panel.
   void run_tiles(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
-                 const float* w, const kernels::Epilogue& ep, float* y) const {
+                 const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int64_t tasks = d.N * d.G * p.n_tiles;
     const int64_t slots = p.slots;
     float* scratch = static_cast<float*>(ctx.scratch);
@@ -447,6 +483,8 @@ class Conv final : public FusableConv {
           a.ldc = d.HW;
           set_gemm_epilogue(ep, grp * d.Mg, &a);
           kernels::sgemm(a, nullptr, backend);
+          const int64_t off = ng * d.Mg * d.HW + o0;
+          fin.rows(yt, fin.res ? fin.res + off : nullptr, d.Mg, on, d.HW);
         }
       }
       pool.release(slot);
@@ -456,7 +494,7 @@ class Conv final : public FusableConv {
 
   // Fewer tasks than threads: one im2col and one GEMM per (image, group), each split over the pool.
   void run_whole(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
-                 const float* w, const kernels::Epilogue& ep, float* y) const {
+                 const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     float* col = static_cast<float*>(ctx.scratch);
     const int64_t ks = g.kernel_size();
     for (int64_t ng = 0; ng < d.N * d.G; ++ng) {
@@ -483,11 +521,18 @@ class Conv final : public FusableConv {
       a.ldc = d.HW;
       set_gemm_epilogue(ep, grp * d.Mg, &a);
       kernels::sgemm(a, ctx.pool, ctx.gemm);
+      if (fin.res) {
+        const float* rg = fin.res + ng * d.Mg * d.HW;
+        ctx.pool->parallel_for(d.Mg, [&](int64_t b, int64_t e) {
+          fin.rows(yg + b * d.HW, rg + b * d.HW, e - b, d.HW, d.HW);
+        }, 1);
+      }
     }
   }
 
   WindowAttrs attrs_;
   int64_t group_ = 1;
+  bool residual_ = false;  // input 3 is added before the activation (netlite_fused_residual)
   // Winograd: the weight shape when the node qualifies (0 otherwise), and the
   // transformed weights ([0]: F(2x2) [16][M][C], [1]: F(4x4) [36][M][C]), each
   // written once under its wg_once_ by the first plan that uses it and only read
