@@ -47,6 +47,7 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   g.toposort();
   fold_batchnorm_into_conv(g);
   fuse_conv_activation(g);
+  fuse_conv_residual(g);
   g.prune();
 }
 

@@ -3,7 +3,10 @@
 //    (constant statistics) becomes one Conv with rescaled weights and a bias.
 //  - fuse_conv_activation: Conv -> Relu / Clip (constant bounds) becomes one
 //    Conv whose epilogue applies the activation while the output is in cache.
-// Both only fire when the Conv output has exactly one consumer and is not a
+//  - fuse_conv_residual: Conv -> Add(other) [-> Relu / Clip] becomes one Conv
+//    with `other` as an internal fourth input (netlite_fused_residual), added
+//    while each output block is in cache (ResNet's and MobileNet-V2's skips).
+// All only fire when the Conv output has exactly one consumer and is not a
 // graph output, so no other reader can see the changed values.
 #include <cmath>
 #include <limits>
@@ -49,6 +52,51 @@ int sole_consumer(const Graph& g, int v, size_t* input_slot) {
 bool is_plain_conv(const Node& n) {
   return n.domain.empty() && n.op_type == "Conv" && n.outputs.size() == 1 && n.outputs[0] >= 0 &&
          !n.has_attr("netlite_fused_activation");
+}
+
+// The clamp bounds of a Relu / Clip node (constant bounds), false for anything else.
+bool activation_bounds(const Graph& g, const Node& act, Attribute* kind, float* lo, float* hi) {
+  if (!act.domain.empty() || act.outputs.empty() || act.outputs[0] < 0) return false;
+  kind->kind = Attribute::Kind::String;
+  *lo = -std::numeric_limits<float>::infinity();
+  *hi = std::numeric_limits<float>::infinity();
+  if (act.op_type == "Relu") {
+    kind->s = "Relu";
+    return true;
+  }
+  if (act.op_type != "Clip") return false;
+  kind->s = "Clip";
+  if (act.opset < 11) {
+    *lo = act.attr_float("min", *lo);
+    *hi = act.attr_float("max", *hi);
+    return true;
+  }
+  for (size_t k = 1; k < act.inputs.size() && k < 3; ++k) {
+    if (act.inputs[k] < 0) continue;
+    const Tensor* t = const_f32(g, act, k);
+    if (!t || t->numel() != 1) return false;
+    (k == 1 ? *lo : *hi) = t->ptr<float>()[0];
+  }
+  return true;
+}
+
+void set_activation(Node& conv, const Attribute& kind, float lo, float hi) {
+  Attribute amin, amax;
+  amin.kind = amax.kind = Attribute::Kind::Float;
+  amin.f = lo;
+  amax.f = hi;
+  conv.attrs["netlite_fused_activation"] = kind;
+  conv.attrs["netlite_fused_activation_min"] = amin;
+  conv.attrs["netlite_fused_activation_max"] = amax;
+}
+
+// Whether a value's declared shape rules out "same shape as the conv output":
+// the output has the weights' rank; a known shape of another rank, or with a
+// channel count other than the weights', cannot match.
+bool shape_excludes(const Value& v, const Tensor& w) {
+  if (!v.has_shape) return false;
+  if (v.shape.size() != w.shape.size()) return true;
+  return v.shape.size() > 1 && v.shape[1] >= 0 && v.shape[1] != w.shape[0];
 }
 
 }  // namespace fuse_conv_detail
@@ -158,6 +206,63 @@ int fuse_conv_activation(Graph& g) {
     std::vector<Node> kept;
     for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
     g.nodes = std::move(kept);
+  }
+  return fused;
+}
+
+int fuse_conv_residual(Graph& g) {
+  using namespace fuse_conv_detail;
+  std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  int fused = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    Node& conv = g.nodes[ci];
+    if (drop[ci] || !is_plain_conv(conv) || conv.has_attr("netlite_fused_residual") || conv.inputs.size() > 3 ||
+        uses[size_t(conv.outputs[0])] != 1)
+      continue;
+    const Tensor* w = const_f32(g, conv, 1);
+    if (!w || w->rank() < 3) continue;
+    size_t slot = 0;
+    const int ai = sole_consumer(g, conv.outputs[0], &slot);
+    if (ai < 0 || drop[size_t(ai)]) continue;
+    const Node& add = g.nodes[size_t(ai)];
+    if (!add.domain.empty() || add.op_type != "Add" || add.has_attr("broadcast") || add.inputs.size() != 2 ||
+        add.outputs.size() != 1 || add.outputs[0] < 0)
+      continue;
+    const int other = add.inputs[1 - slot];
+    // A constant operand is a broadcast bias, not a skip connection; the
+    // residual must have the output's shape (checked again when planning).
+    if (other < 0 || other == conv.outputs[0] || g.values[size_t(other)].is_constant) continue;
+    if (shape_excludes(g.values[size_t(other)], *w)) continue;
+    int out = add.outputs[0];
+    int drop_act = -1;
+    Attribute kind;
+    float lo = 0.0f, hi = 0.0f;
+    if (uses[size_t(out)] == 1) {
+      size_t aslot = 0;
+      const int ri = sole_consumer(g, out, &aslot);
+      if (ri >= 0 && aslot == 0 && !drop[size_t(ri)] && activation_bounds(g, g.nodes[size_t(ri)], &kind, &lo, &hi)) {
+        drop_act = ri;
+        out = g.nodes[size_t(ri)].outputs[0];
+      }
+    }
+    Attribute flag;
+    flag.kind = Attribute::Kind::Int;
+    flag.i = 1;
+    conv.attrs["netlite_fused_residual"] = flag;
+    if (drop_act >= 0) set_activation(conv, kind, lo, hi);
+    conv.inputs.resize(4, -1);
+    conv.inputs[3] = other;
+    conv.outputs[0] = out;
+    drop[size_t(ai)] = 1;
+    if (drop_act >= 0) drop[size_t(drop_act)] = 1;
+    ++fused;
+  }
+  if (fused) {
+    std::vector<Node> kept;
+    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+    g.nodes = std::move(kept);
+    g.toposort();  // the residual's producer may come after the conv in node order
   }
   return fused;
 }

@@ -30,6 +30,8 @@ int fold_batchnorm_into_conv(Graph& g);
 // (attributes netlite_fused_activation{,_min,_max}, read by the Conv op).
 int fuse_conv_activation(Graph& g);
 
+int fuse_conv_residual(Graph& g);
+
 // QDQ patterns (DequantizeLinear -> op -> QuantizeLinear) become integer ops of
 // the "netlite" domain (QConv, QMatMul, QAdd, QGlobalAveragePool, QLookup) where
 // that is exact up to rounding; runs before fold_constants (see fuse_qdq.cc).
