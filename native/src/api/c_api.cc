@@ -14,7 +14,7 @@
 
 #include "../../include/netlite.h"
 #include "../kernels/gemm.h"
-#include "../runtime/memory.h"
+#include "../core/memory.h"
 #include "../runtime/model.h"
 #include "../runtime/session.h"
 

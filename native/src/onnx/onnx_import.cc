@@ -3,7 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "../runtime/memory.h"
+#include "../core/memory.h"
 #include "protobuf.h"
 
 namespace netlite {

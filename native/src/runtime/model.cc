@@ -6,7 +6,7 @@
 #include "../onnx/onnx_import.h"
 #include "../passes/passes.h"
 #include "../plan/planner.h"
-#include "memory.h"
+#include "../core/memory.h"
 
 namespace netlite {
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "memory.h"
+#include "../core/memory.h"
 
 namespace netlite {
 
