@@ -47,6 +47,7 @@ export interface NativeLoadOptions {
 export interface NativeMemory {
   weightsBytes: number;
   arenaBytes: number;
+  workspaceBytes: number;
 }
 
 /** A loaded model (a type-tagged native object). */

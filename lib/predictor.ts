@@ -19,10 +19,18 @@ export interface TensorInfo {
 
 /** Memory a predictor holds, in bytes. */
 export interface MemoryInfo {
-  /** Constant tensors (weights) after load-time transforms; shared by all runs. */
+  /**
+   * Constant tensors (weights) after load-time transforms, with the copies kernels keep transformed or
+   * packed (Winograd weights, int8 panels); shared by all runs.
+   */
   readonly weightsBytes: number;
   /** Activation arena of one run at the model's declared shapes (0 if not known); one per concurrent run. */
   readonly arenaBytes: number;
+  /**
+   * GEMM packing workspaces reserved at load, one per thread (a few MB each, 0 when the model multiplies no
+   * float matrices or OpenBLAS does it). Shared by every model in the process: do not sum it over models.
+   */
+  readonly workspaceBytes: number;
 }
 
 /** Options of {@link Predictor.load}. */
@@ -162,7 +170,11 @@ export class Predictor {
     this.freeRank = new Set(rankFree ? this.inputs.filter((i) => i.shape.length === 0).map((i) => i.name) : []);
     this.outputs = Object.freeze(native.outputs().map(toInfo));
     const memory = native.memory();
-    this.memory = Object.freeze({ weightsBytes: memory.weightsBytes, arenaBytes: memory.arenaBytes });
+    this.memory = Object.freeze({
+      weightsBytes: memory.weightsBytes,
+      arenaBytes: memory.arenaBytes,
+      workspaceBytes: memory.workspaceBytes,
+    });
     this.inputIndex = new Map(this.inputs.map((i) => [i.name, i]));
   }
 

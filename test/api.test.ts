@@ -135,6 +135,7 @@ describe('3. load', () => {
       expect(p.outputs).toEqual([{ name: 'sum', type: 'float32', shape: [-1, 4] }]);
       expect(p.memory.weightsBytes).toBeGreaterThanOrEqual(0);
       expect(p.memory.arenaBytes).toBeGreaterThanOrEqual(0);
+      expect(p.memory.workspaceBytes).toBe(0); // no matrix products: no GEMM workspaces
       expect(Object.isFrozen(p.inputs)).toBe(true);
       expect(p.disposed).toBe(false);
       p.dispose();

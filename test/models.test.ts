@@ -86,6 +86,9 @@ function configs(name: string): PredictorOptions[] {
             expect(p.inputs[0].type).toBe('float32');
             expect(p.outputs[0].name).toBe(entry.output.name);
             expect(p.memory.weightsBytes).toBeGreaterThan(0);
+            // Convolutions on netlite's GEMM: one packing workspace per thread, reserved at load.
+            if (options.gemm === 'netlite') expect(p.memory.workspaceBytes).toBeGreaterThanOrEqual((options.threads ?? 1) * 65536);
+            if (options.gemm === 'openblas') expect(p.memory.workspaceBytes).toBe(0);
             const out = await p.predict({ [entry.input.name]: new Tensor('float32', input(), entry.input.shape) });
             const y = out[entry.output.name];
             expect(y.dims).toEqual(entry.output.shape);

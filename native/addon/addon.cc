@@ -229,7 +229,7 @@ class ModelState {
   void Detach() { addon_ = nullptr; }
 
   std::vector<TensorInfo> inputs, outputs;
-  uint64_t weights_bytes = 0, arena_bytes = 0;
+  uint64_t weights_bytes = 0, arena_bytes = 0, workspace_bytes = 0;
   int64_t external_memory = 0;     // bytes reported to V8 with AdjustExternalMemory
   napi_env env = nullptr;
   int runs_in_flight = 0;          // JS thread only
@@ -987,6 +987,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("weightsBytes", Napi::Number::New(info.Env(), double(m->weights_bytes)));
     o.Set("arenaBytes", Napi::Number::New(info.Env(), double(m->arena_bytes)));
+    o.Set("workspaceBytes", Napi::Number::New(info.Env(), double(m->workspace_bytes)));
     return o;
   }
 
@@ -1233,6 +1234,7 @@ Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model, netlite_sessio
   }
   state->weights_bytes = mem.weights_bytes;
   state->arena_bytes = mem.arena_bytes;
+  state->workspace_bytes = mem.workspace_bytes;
   // Tell V8 how much native memory this object holds, so forgotten models get collected.
   state->external_memory = static_cast<int64_t>(mem.weights_bytes + mem.arena_bytes);
   int64_t ignored = 0;

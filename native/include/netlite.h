@@ -109,8 +109,11 @@ typedef struct netlite_tensor {
 
 /* Memory figures of a model (and of one session's arena at the model's declared shapes). */
 typedef struct netlite_memory_info {
-  uint64_t weights_bytes;    /* constant tensors held by the model, after load-time transforms */
+  uint64_t weights_bytes;    /* constant tensors held by the model, with the copies its kernels keep transformed or
+                                packed (Winograd, int8 panels) */
   uint64_t arena_bytes;      /* activation arena of one session, planned at the declared input shapes (0 if not known) */
+  uint64_t workspace_bytes;  /* GEMM packing workspaces reserved at load, one per thread (2-3 MB each); shared by
+                                every model of the process, so not to be summed over models */
 } netlite_memory_info;
 
 /* Version string "MAJOR.MINOR.PATCH". Never fails; any thread. */

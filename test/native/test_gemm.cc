@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -334,4 +335,32 @@ NETLITE_TEST(gemm_alpha_zero_scales_c) {
 NETLITE_TEST(gemm_threads_large) {
   // Large enough that every backend splits the work over 2 threads.
   check_shapes({{256, 196, 300}, {512, 49, 200}, {64, 1500, 100}}, /*all_scalars=*/false);
+}
+
+NETLITE_TEST(gemm_workspaces_shared_by_concurrent_callers) {
+  // Packing workspaces are lent out per GEMM, not owned by threads: four
+  // threads with GEMMs that pack A and B (N past the direct-A limit, K past one
+  // K block) share the 2-thread pool and run serially too, at the same time.
+  const Case cases[] = {{96, 1100, 300, false, false, 1.0f, 0.0f, 0, 0, 0, false},
+                        {64, 1200, 700, false, true, 1.0f, 0.5f, 1, 0, 2, false},
+                        {130, 1040, 90, true, false, -1.0f, 0.0f, 0, 3, 0, false},
+                        {40, 1500, 520, true, true, 0.5f, 1.0f, 2, 2, 1, false}};
+  std::vector<std::unique_ptr<Problem>> problems;
+  for (int i = 0; i < 4; ++i) problems.emplace_back(new Problem(cases[i], 100 + uint64_t(i)));
+  std::vector<int64_t> bad(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      const Problem& p = *problems[size_t(t)];
+      for (int rep = 0; rep < 8; ++rep) {
+        std::vector<float> C = p.C0;
+        nk::sgemm(p.args(C.data()), rep % 2 ? &pools().two : nullptr, GemmBackend::Netlite);
+        for (int64_t i = 0; i < p.c.M; ++i)
+          for (int64_t j = 0; j < p.c.N; ++j)
+            if (!(std::fabs(double(C[i * p.ldc + j]) - double(p.expect[i * p.ldc + j])) <= p.bound[size_t(i * p.c.N + j)]))
+              ++bad[size_t(t)];
+      }
+    });
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) CHECK_MSG(bad[size_t(t)] == 0, "%s: %lld bad elements", describe(cases[t]).c_str(), (long long)bad[size_t(t)]);
 }

@@ -133,3 +133,48 @@ NETLITE_TEST(runtime_weights_loaded_from_file_are_exact) {
   CHECK(netlite_model_load_file("/tmp", nullptr, &m) == NETLITE_ERR_IO);
   CHECK(m == nullptr);
 }
+
+NETLITE_TEST(runtime_memory_counts_kernel_copies_and_gemm_workspaces) {
+  using namespace runtime_load_test;
+  // A 3x3 stride-1 conv over 32x32: Winograd F(4x4) at the load-time plan, so
+  // the model also holds 36 x M x C transformed weights beside the 9 x M x C.
+  const int64_t C = 16, M = 16;
+  GraphSpec g;
+  std::vector<float> w(size_t(M * C * 9));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = float(int(i % 7) - 3) * 0.25f;
+  g.initializers.push_back(tensor_f32("w", {M, C, 3, 3}, w));
+  g.nodes.push_back(node("Conv", {"x", "w"}, {"y"}, "conv", {attr_ints("pads", {1, 1, 1, 1})}));
+  g.inputs.push_back(value_info("x", 1, {1, C, 32, 32}));
+  g.outputs.push_back(value_info("y", 1, {1, M, 32, 32}));
+  const std::string bytes = model(g);
+  const uint64_t plain = uint64_t(w.size()) * 4, transformed = uint64_t(36 * M * C) * 4;
+
+  for (int backend : {NETLITE_GEMM_NETLITE, NETLITE_GEMM_REFERENCE}) {
+    netlite_options opt;
+    netlite_options_init(&opt);
+    opt.threads = 2;
+    opt.gemm_backend = backend;
+    netlite_model* m = nullptr;
+    if (!CHECK_MSG(netlite_model_load(bytes.data(), bytes.size(), &opt, &m) == NETLITE_OK, "%s", netlite_last_error()))
+      return;
+    netlite_memory_info mem;
+    CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+    CHECK_MSG(mem.weights_bytes >= plain + transformed && mem.weights_bytes < plain + transformed + 4096,
+              "weights %llu, want %llu + %llu", (unsigned long long)mem.weights_bytes, (unsigned long long)plain,
+              (unsigned long long)transformed);
+    // Two threads: two packing workspaces of at least one A and one B block each.
+    if (backend == NETLITE_GEMM_NETLITE)
+      CHECK_MSG(mem.workspace_bytes >= 2 * 64 * 1024 && mem.workspace_bytes % 2 == 0, "workspace %llu",
+                (unsigned long long)mem.workspace_bytes);
+    else
+      CHECK(mem.workspace_bytes == 0);
+    netlite_model_free(m);
+  }
+
+  // A model that multiplies no matrices reserves nothing.
+  netlite_model* m = load(add_relu({1, 8}, 8));
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+  CHECK(mem.workspace_bytes == 0);
+  netlite_model_free(m);
+}

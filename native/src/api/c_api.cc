@@ -270,6 +270,7 @@ netlite_status netlite_model_memory(const netlite_model* model, netlite_memory_i
     netlite::c_api_detail::require(out_info, "out_info");
     out_info->weights_bytes = model->model->weights_bytes();
     out_info->arena_bytes = model->model->declared_arena_bytes();
+    out_info->workspace_bytes = model->model->gemm_workspace_bytes();
   });
 }
 

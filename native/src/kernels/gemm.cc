@@ -22,9 +22,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <vector>
 
+#include "../core/memory.h"
 #include "../core/threadpool.h"
 #include "gemm.h"
 #include "gemm_internal.h"
@@ -224,7 +226,8 @@ const GemmMicroKernel& selected_kernel() {
 }
 
 // ---------------------------------------------------------------------------
-// Per-thread, 64-byte aligned scratch buffers that only ever grow.
+// Per-thread, 64-byte aligned scratch buffers that only ever grow: the
+// matrix-vector copies (X, Y) and packing blocks larger than a workspace.
 
 enum BufferSlot { kBufA = 0, kBufB = 1, kBufX = 2, kBufY = 3, kBufCount = 4 };
 
@@ -236,6 +239,122 @@ float* scratch(int slot, int64_t floats) {
   const uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
   return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
 }
+
+// ---------------------------------------------------------------------------
+// Packing workspaces: an A block and a B block of the selected kernel's largest
+// size (mc x kc and kc x nc, a few MB), in one allocation. They are not owned by
+// threads but lent out: the serial driver takes one for its call and gives it
+// back. So a process holds as many as GEMMs ever ran at the same time, not one
+// per thread that ever ran one (each of libuv's workers kept its own, and each
+// paid its page faults at its first prediction), and gemm_reserve() makes them
+// resident at model load, before the first run.
+class PackWorkspaces {
+ public:
+  struct Set {
+    std::shared_ptr<void> memory;
+    float* a;
+    float* b;
+  };
+
+  static PackWorkspaces& instance() {
+    // Never destroyed: pool threads of models that outlive static destruction
+    // may still return a set.
+    static PackWorkspaces* p = new PackWorkspaces(selected_kernel());
+    return *p;
+  }
+
+  // A set for a block of a_floats x b_floats, or null when that is more than a
+  // set holds (another kernel's blocking, in tests) or memory ran out.
+  Set* acquire(int64_t a_floats, int64_t b_floats) noexcept {
+    if (a_floats > a_floats_ || b_floats > b_floats_) return nullptr;
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      if (!free_.empty()) {
+        Set* s = free_.back();
+        free_.pop_back();
+        return s;
+      }
+    }
+    try {
+      return create(false);
+    } catch (...) {
+      return nullptr;
+    }
+  }
+
+  void release(Set* s) noexcept {
+    std::lock_guard<std::mutex> lock(m_);
+    free_.push_back(s);  // capacity reserved in create(): no allocation here
+  }
+
+  // Creates resident sets until at least n exist.
+  void reserve(int n) {
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(m_);
+        if (int(all_.size()) >= n) return;
+      }
+      Set* s = create(true);
+      release(s);
+    }
+  }
+
+  size_t set_bytes() const { return set_bytes_; }
+
+ private:
+  explicit PackWorkspaces(const GemmMicroKernel& uk)
+      : a_floats_(round_to(round_to(uk.mc, uk.mr) * uk.kc, 16)),
+        b_floats_(round_to(round_to(uk.nc, uk.nr) * uk.kc, 16)),
+        set_bytes_(size_t(a_floats_ + b_floats_ + 32) * sizeof(float) + 64) {}
+
+  static int64_t round_to(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+  Set* create(bool prefault) {
+    std::unique_ptr<Set> s(new Set);
+    s->memory = large_buffer(set_bytes_, prefault);
+    const uintptr_t base = (reinterpret_cast<uintptr_t>(s->memory.get()) + 63) & ~uintptr_t(63);
+    s->a = reinterpret_cast<float*>(base);
+    s->b = s->a + a_floats_ + 16;  // 16 floats of slack after each block, as scratch() leaves
+    std::lock_guard<std::mutex> lock(m_);
+    all_.push_back(std::move(s));
+    free_.reserve(all_.size());
+    return all_.back().get();
+  }
+
+  const int64_t a_floats_, b_floats_;
+  const size_t set_bytes_;
+  std::mutex m_;
+  std::vector<std::unique_ptr<Set>> all_;
+  std::vector<Set*> free_;
+};
+
+// The buffers of one serial driver call: a workspace set when one fits, else
+// this thread's growing scratch.
+class PackBuffers {
+ public:
+  PackBuffers(int64_t a_floats, int64_t b_floats)
+      : set_(PackWorkspaces::instance().acquire(a_floats, b_floats)) {
+    if (set_) {
+      a_ = set_->a;
+      b_ = set_->b;
+    } else {
+      a_ = a_floats ? scratch(kBufA, a_floats) : nullptr;
+      b_ = scratch(kBufB, b_floats);
+    }
+  }
+  ~PackBuffers() {
+    if (set_) PackWorkspaces::instance().release(set_);
+  }
+  PackBuffers(const PackBuffers&) = delete;
+  PackBuffers& operator=(const PackBuffers&) = delete;
+  float* a() const { return a_; }
+  float* b() const { return b_; }
+
+ private:
+  PackWorkspaces::Set* set_;
+  float* a_ = nullptr;
+  float* b_ = nullptr;
+};
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -286,8 +405,9 @@ void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
   const int64_t kc_max = balanced_block(K, uk.kc, 4);
   const int64_t mc_max = direct_a ? M : balanced_block(M, uk.mc, MR);
   const int64_t nc_max = balanced_block(N, uk.nc, NR);
-  float* abuf = direct_a ? nullptr : scratch(kBufA, round_up(mc_max, MR) * kc_max);
-  float* bbuf = scratch(kBufB, round_up(nc_max, NR) * kc_max);
+  const PackBuffers buffers(direct_a ? 0 : round_up(mc_max, MR) * kc_max, round_up(nc_max, NR) * kc_max);
+  float* abuf = direct_a ? nullptr : buffers.a();
+  float* bbuf = buffers.b();
   // op(A)(i, k) = A[i*a_ls + k*a_ks];  op(B)(k, j) = B[j*b_ls + k*b_ks]
   const int64_t a_ls = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
   const int64_t b_ls = g.trans_b ? g.ldb : 1, b_ks = g.trans_b ? 1 : g.ldb;
@@ -585,6 +705,28 @@ bool openblas_available() {
 }
 
 const char* gemm_kernel_name() { return sgemm_driver_detail::selected_kernel().name; }
+
+bool gemm_uses_netlite(GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::Reference: return false;
+    case GemmBackend::Netlite: return true;
+#ifdef NETLITE_USE_OPENBLAS
+    case GemmBackend::OpenBLAS: return false;
+    case GemmBackend::Auto: return std::strcmp(sgemm_driver_detail::selected_kernel().name, "generic") != 0;
+#else
+    case GemmBackend::OpenBLAS: return true;
+    case GemmBackend::Auto: return true;
+#endif
+  }
+  return true;
+}
+
+size_t gemm_reserve(int concurrent, GemmBackend backend) {
+  if (!gemm_uses_netlite(backend) || concurrent <= 0) return 0;
+  sgemm_driver_detail::PackWorkspaces& w = sgemm_driver_detail::PackWorkspaces::instance();
+  w.reserve(concurrent);
+  return size_t(concurrent) * w.set_bytes();
+}
 
 namespace testing {
 

@@ -12,6 +12,7 @@
 // this CPU, else OpenBLAS when compiled in, else the portable Netlite kernel.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace netlite {
@@ -48,6 +49,18 @@ void sgemm_reference(const GemmArgs& args);
 
 // True when this binary was compiled with OpenBLAS.
 bool openblas_available();
+
+// True when `backend` runs GEMMs on the Netlite kernels (Auto: a SIMD kernel
+// runs here, or no OpenBLAS was compiled in).
+bool gemm_uses_netlite(GemmBackend backend);
+
+// Makes sure the Netlite backend has at least `concurrent` packing workspaces
+// (one per GEMM running at the same time), resident now: a model calls it at
+// load with its thread count, so its first run takes no page faults for them.
+// The workspaces are process-wide, shared by every model and thread, and kept
+// until exit. Returns the bytes that `concurrent` of them take (0 when `backend`
+// does not use them). May throw OutOfMemory (call it where errors are caught).
+size_t gemm_reserve(int concurrent, GemmBackend backend);
 
 // Name of the micro-kernel the Netlite backend uses on this CPU ("avx512", "avx2", "neon", "generic").
 const char* gemm_kernel_name();

@@ -226,6 +226,9 @@ class Conv final : public FusableConv {
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
   }
 
+  size_t held_bytes() const override { return wg_held_.load(); }
+  bool uses_sgemm() const override { return true; }
+
   void run(RunContext& ctx) const override {
     const Tensor& xt = ctx.in(0);
     const Shape& xs = xt.shape;
@@ -337,6 +340,7 @@ class Conv final : public FusableConv {
       else
         kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
       wg_u_[v] = std::move(u);
+      wg_held_ += wg_u_[v].size() * sizeof(float);
     });
     return wg_u_[v].empty() ? 0 : tile;
   }
@@ -540,6 +544,7 @@ class Conv final : public FusableConv {
   int64_t wg_m_ = 0, wg_c_ = 0;
   mutable std::once_flag wg_once_[2];
   mutable std::vector<float> wg_u_[2];
+  mutable std::atomic<size_t> wg_held_{0};  // bytes of wg_u_, readable while a transform runs
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {

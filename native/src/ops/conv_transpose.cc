@@ -64,6 +64,8 @@ class ConvTranspose final : public OpKernel {
     ctx.scratch_bytes = size_t(ws[1] * g.kernel_size() * g.out_size()) * sizeof(float);
   }
 
+  bool uses_sgemm() const override { return true; }
+
   void run(RunContext& ctx) const override {
     const Tensor& xt = ctx.in(0);
     const Shape& xs = xt.shape;

@@ -48,6 +48,8 @@ class Gemm final : public OpKernel {
     ctx.set_output(0, DType::Float32, {M, N});
   }
 
+  bool uses_sgemm() const override { return true; }
+
   void run(RunContext& ctx) const override {
     const Tensor& a = ctx.in(0);
     const Tensor& b = ctx.in(1);

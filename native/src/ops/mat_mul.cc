@@ -86,6 +86,8 @@ class MatMul final : public OpKernel {
     ctx.set_output(0, DType::Float32, out);
   }
 
+  bool uses_sgemm() const override { return true; }
+
   void run(RunContext& ctx) const override {
     const Tensor& a = ctx.in(0);
     const Tensor& b = ctx.in(1);

@@ -85,6 +85,13 @@ class OpKernel {
   // contents (Shape): the planner then folds the node as soon as shapes are
   // known, passing inputs as views with no data.
   virtual bool shape_only() const { return false; }
+  // Bytes the kernel holds beyond the graph's constants: weights transformed or
+  // packed for its kernels (counted in the model's weights figure). May grow
+  // when a plan first needs a transform; safe to call at any time.
+  virtual size_t held_bytes() const { return 0; }
+  // True when run() multiplies float matrices with kernels::sgemm (the model
+  // then reserves GEMM packing workspaces for its threads at load).
+  virtual bool uses_sgemm() const { return false; }
 };
 
 struct OpDef {

@@ -146,6 +146,13 @@ class QConv final : public OpKernel {
                                  tiling(d, g, 1).slot_bytes);
   }
 
+  size_t held_bytes() const override {
+    size_t n = dw_weights_.size() + (scale_.size() + offset_.size()) * sizeof(float) +
+               (acc_init_[0].size() + acc_init_[1].size()) * sizeof(int32_t);
+    for (const kernels::QPackedWeights& p : packed_) n += p.bytes() + p.row_sums.size() * sizeof(int32_t);
+    return n;
+  }
+
   void run(RunContext& ctx) const override {
     const Tensor& xt = ctx.in(0);
     const Shape& xs = xt.shape;

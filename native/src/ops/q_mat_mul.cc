@@ -83,6 +83,11 @@ class QMatMul final : public OpKernel {
     ctx.scratch_bytes = size_t(shape_numel(as) / std::max<int64_t>(K_, 1)) * size_t(packed_.Kp);
   }
 
+  size_t held_bytes() const override {
+    return packed_.bytes() + packed_.row_sums.size() * sizeof(int32_t) + (scale_.size() + offset_.size()) * sizeof(float) +
+           (acc_init_[0].size() + acc_init_[1].size()) * sizeof(int32_t);
+  }
+
   void run(RunContext& ctx) const override {
     const Tensor& a = ctx.in(0);
     const int64_t rows = K_ > 0 ? a.numel() / K_ : 0;

@@ -32,6 +32,12 @@ void check_ops_supported(const Graph& graph) {
   if (count) fail(StatusCode::Unsupported, "model uses ", count, " node(s) netlite does not support:", missing);
 }
 
+uint64_t Model::weights_bytes() const {
+  uint64_t n = weights_bytes_;
+  for (const std::unique_ptr<OpKernel>& k : kernels_) n += k->held_bytes();
+  return n;
+}
+
 int Model::find_input(const std::string& name) const {
   for (size_t i = 0; i < inputs_.size(); ++i)
     if (inputs_[i].name == name) return int(i);
@@ -65,7 +71,13 @@ std::unique_ptr<Model> Model::from_graph(Graph graph, const ModelOptions& option
   passes::optimize(graph, *m->pool_, options.optimize);
   graph.toposort();
 
-  for (const Node& n : graph.nodes) m->kernels_.push_back(find_op(n.domain, n.op_type)->create(n, graph));
+  bool sgemm = false;
+  for (const Node& n : graph.nodes) {
+    m->kernels_.push_back(find_op(n.domain, n.op_type)->create(n, graph));
+    sgemm = sgemm || m->kernels_.back()->uses_sgemm();
+  }
+  // One packing workspace per thread of this model, resident before the first run.
+  if (sgemm) m->gemm_workspace_bytes_ = kernels::gemm_reserve(threads, options.gemm);
   // Memory actually held: a weights slab counts once and in full (passes may
   // have replaced some of its tensors, whose bytes it still holds).
   std::set<const void*> slabs;

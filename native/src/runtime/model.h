@@ -49,7 +49,12 @@ class Model {
   const std::vector<IoInfo>& outputs() const { return outputs_; }
   ThreadPool& pool() const { return *pool_; }
   const ModelOptions& options() const { return options_; }
-  uint64_t weights_bytes() const { return weights_bytes_; }
+  // Constant tensors, plus what kernels hold transformed or packed for their
+  // kernels (Winograd weights, int8 panels: these may appear at a later plan).
+  uint64_t weights_bytes() const;
+  // GEMM packing workspaces reserved at load for this model's threads; they are
+  // process-wide and shared with other models (kernels::gemm_reserve).
+  uint64_t gemm_workspace_bytes() const { return gemm_workspace_bytes_; }
   uint64_t declared_arena_bytes() const { return declared_arena_bytes_; }
   int find_input(const std::string& name) const;
   // The plan made at load for the declared input shapes (free dims as 1), when
@@ -66,7 +71,8 @@ class Model {
   std::vector<IoInfo> inputs_, outputs_;
   std::unique_ptr<ThreadPool> pool_;
   ModelOptions options_;
-  uint64_t weights_bytes_ = 0;
+  uint64_t weights_bytes_ = 0;  // constants only (weights_bytes() adds the kernels')
+  uint64_t gemm_workspace_bytes_ = 0;
   uint64_t declared_arena_bytes_ = 0;
   std::shared_ptr<const Plan> load_plan_;
 };
