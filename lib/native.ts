@@ -130,6 +130,13 @@ export function binding(): NativeBinding {
   if (cached) return cached;
   const explicit = process.env.NETLITE_ADDON_PATH;
   const root = packageRoot();
+  // netlite drives OpenBLAS single-threaded (it splits GEMMs over its own pool). Left
+  // alone, OpenBLAS starts a thread per core as the addon is loaded, and those threads
+  // spin (sched_yield) for about 0.1 s: a core taken from loading and the first runs.
+  // OpenBLAS reads this once, while the addon loads; the variable is removed again after,
+  // so child processes see the environment the user set. A user's own setting wins.
+  const quietBlas = !['OPENBLAS_NUM_THREADS', 'GOTO_NUM_THREADS', 'OMP_NUM_THREADS'].some((v) => v in process.env);
+  if (quietBlas) process.env.OPENBLAS_NUM_THREADS = '1';
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const loaded: unknown = explicit ? require(path.resolve(explicit)) : require('node-gyp-build')(root);
@@ -152,5 +159,7 @@ export function binding(): NativeBinding {
     const error = new Error(lines.join('\n'));
     (error as Error & { cause?: unknown }).cause = e;
     throw error;
+  } finally {
+    if (quietBlas) delete process.env.OPENBLAS_NUM_THREADS;
   }
 }

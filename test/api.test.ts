@@ -459,3 +459,28 @@ describe('9. packaging', () => {
     expect(fs.existsSync(path.join(root, 'dist', 'esm', 'index.d.mts'))).toBe(true);
   });
 });
+
+describe('10. OpenBLAS threads', () => {
+  // Threads of a child process that loads the addon, and what it sees of OPENBLAS_NUM_THREADS after.
+  const probe = (env: NodeJS.ProcessEnv): { threads: number; env: string | null } => {
+    const script =
+      `require(${JSON.stringify(path.join(root, 'dist', 'cjs', 'index.js'))}).buildInfo();` +
+      "const t = +/Threads:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1];" +
+      'console.log(JSON.stringify({ threads: t, env: process.env.OPENBLAS_NUM_THREADS ?? null }));';
+    const clean = { ...process.env };
+    for (const v of ['OPENBLAS_NUM_THREADS', 'GOTO_NUM_THREADS', 'OMP_NUM_THREADS']) delete clean[v];
+    const r = spawnSync(process.execPath, ['-e', script], { env: { ...clean, ...env }, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    return JSON.parse(r.stdout) as { threads: number; env: string | null };
+  };
+
+  (process.platform === 'linux' ? test : test.skip)('10.1 loading starts no OpenBLAS threads and leaves the environment as it was', () => {
+    const quiet = probe({});
+    expect(quiet.env).toBeNull();
+    const chosen = probe({ OPENBLAS_NUM_THREADS: '4' });
+    expect(chosen.env).toBe('4'); // the user's setting is theirs
+    // Asked for 4, OpenBLAS starts min(4, cores) - 1 threads of its own; netlite's default starts none.
+    if (buildInfo().openblas) expect(chosen.threads - quiet.threads).toBe(Math.min(4, os.cpus().length) - 1);
+    else expect(chosen.threads).toBe(quiet.threads);
+  });
+});

@@ -191,13 +191,7 @@ int fuse_conv_activation(Graph& g) {
     } else {
       continue;
     }
-    Attribute amin, amax;
-    amin.kind = amax.kind = Attribute::Kind::Float;
-    amin.f = lo;
-    amax.f = hi;
-    conv.attrs["netlite_fused_activation"] = kind;
-    conv.attrs["netlite_fused_activation_min"] = amin;
-    conv.attrs["netlite_fused_activation_max"] = amax;
+    set_activation(conv, kind, lo, hi);
     conv.outputs[0] = act.outputs[0];
     drop[size_t(ai)] = 1;
     ++fused;
