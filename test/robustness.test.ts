@@ -538,4 +538,27 @@ describe('6. leaks', () => {
     console.log(`leak loop (mnist-8, 2000x): RSS ${m.warmMB.toFixed(1)} MB after warm-up -> ${m.endMB.toFixed(1)} MB, ${m.ms} ms`);
     expect(m.endMB - m.warmMB).toBeLessThan(20);
   }, 120000);
+
+  test('6.2 a synchronous loop that never yields: loadSync -> predictSync -> dispose 1000x (< 20 MB)', () => {
+    // Nothing here lets the event loop turn (no finalizer or GC callback runs in between):
+    // before buffers from 64 KiB had their own mappings, this grew RSS by ~170 MB.
+    const script = `
+      const { Predictor, Tensor } = require(${JSON.stringify(entry)});
+      const fs = require('fs');
+      const bytes = fs.readFileSync(${JSON.stringify(mnistPath)});
+      const x = new Tensor('float32', new Float32Array(784), [1, 1, 28, 28]);
+      const once = () => { const p = Predictor.loadSync(bytes, { threads: 1 }); p.predictSync({ Input3: x }); p.dispose(); };
+      for (let i = 0; i < 100; i++) once();
+      const warm = process.memoryUsage().rss;
+      for (let i = 0; i < 1000; i++) once();
+      const end = process.memoryUsage().rss;
+      console.log(JSON.stringify({ warmMB: warm / 2 ** 20, endMB: end / 2 ** 20 }));`;
+    if (!fs.existsSync(mnistPath)) return;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000 });
+    expect(r.stderr).toBe('');
+    const m = JSON.parse(r.stdout.trim()) as { warmMB: number; endMB: number };
+    // eslint-disable-next-line no-console
+    console.log(`sync loop (mnist-8, 1000x, no yield): RSS ${m.warmMB.toFixed(1)} -> ${m.endMB.toFixed(1)} MB`);
+    expect(m.endMB - m.warmMB).toBeLessThan(20);
+  }, 120000);
 });
