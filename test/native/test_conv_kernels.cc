@@ -142,6 +142,26 @@ NETLITE_TEST(depthwise_3x3_fast_matches_reference) {
         }
 }
 
+// Small "same" planes (3x3, stride 1, pad 1, in = out, narrow) take the
+// AVX-512 flat-plane kernel: every width up to and past its limit (wider
+// planes take the row kernel), short and tall planes.
+NETLITE_TEST(depthwise_3x3_small_same_planes_match_reference) {
+  Rng r(29);
+  for (int64_t ow = 1; ow <= 18; ++ow)
+    for (int64_t oh : {1, 2, 3, 5, 7, 14, 33, 300}) {
+      nk::ConvShape g;
+      g.nd = 2;
+      for (int d = 0; d < 2; ++d) {
+        g.kernel[d] = 3;
+        g.stride[d] = 1;
+        g.dilation[d] = 1;
+        g.pad[d] = 1;
+        g.out[d] = g.in[d] = d == 0 ? oh : ow;
+      }
+      check_depthwise(g, r, (ow + oh) % 2 == 0);
+    }
+}
+
 NETLITE_TEST(depthwise_random_shapes_match_reference) {
   Rng r(17);
   for (int t = 0; t < 200; ++t) {
