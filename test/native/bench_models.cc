@@ -8,7 +8,8 @@
 //   c++ -std=c++17 -O2 -Inative/src -Inative/include test/native/bench_models.cc
 //       $(find build-native/CMakeFiles/netlite_modular.dir -name '*.o') -lpthread
 //       [$(pkg-config --libs openblas)] -o /tmp/bench_models
-//   /tmp/bench_models model.onnx [--threads=1] [--iters=50] [--top=25]
+//   /tmp/bench_models model.onnx [--threads=1] [--iters=50] [--top=25] [--wall]
+// (--wall: wall time at one thread too, to compare with more threads)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -64,16 +65,18 @@ double conv_macs(const Node& n, const std::vector<Tensor>& t) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_models model.onnx [--threads=1] [--iters=50] [--top=25]\n");
+    std::fprintf(stderr, "usage: bench_models model.onnx [--threads=1] [--iters=50] [--top=25] [--wall]\n");
     return 2;
   }
   int threads = 1, iters = 50, top = 25;
+  bool wall = false;
   for (int i = 2; i < argc; ++i) {
     if (!std::strncmp(argv[i], "--threads=", 10)) threads = std::atoi(argv[i] + 10);
     if (!std::strncmp(argv[i], "--iters=", 8)) iters = std::atoi(argv[i] + 8);
     if (!std::strncmp(argv[i], "--top=", 6)) top = std::atoi(argv[i] + 6);
+    if (!std::strcmp(argv[i], "--wall")) wall = true;
   }
-  g_cpu_time = threads == 1;
+  g_cpu_time = threads == 1 && !wall;
   std::ifstream f(argv[1], std::ios::binary);
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   ModelOptions opt;
