@@ -2,7 +2,7 @@
 // fuse_conv_residual pass makes it): y = act(conv(x) + b + r) on every path -
 // Winograd F(4x4) and F(2x2), im2col tiles, one whole GEMM split over threads,
 // pointwise and depthwise - against a direct convolution in double precision,
-// with Relu/Clip/no activation, batch 2, 1 and 2 threads. Tolerance 1e-4
+// with Relu/Clip/no activation, batch 2, 1 to 3 threads. Tolerance 1e-4
 // relative to 1 + |y|: the bound the Winograd test justifies (the residual add
 // itself is exact up to one rounding).
 #include <algorithm>
@@ -59,6 +59,8 @@ NETLITE_TEST(conv_fused_residual_matches_direct) {
       {1, 16, 24, 27, 27, 3, 1, 1, 1, 1},   // Winograd F(4x4) (or im2col without AVX-512)
       {2, 12, 20, 33, 45, 3, 1, 1, 0, 2},   // F(4x4), batch 2, odd sizes, 2 threads
       {1, 16, 16, 14, 14, 3, 1, 1, 1, 2},   // F(2x2)
+      {1, 24, 40, 27, 27, 3, 1, 1, 2, 3},   // F(4x4), 3 threads
+      {1, 100, 400, 12, 12, 3, 1, 1, 1, 3}, // F(2x2) in phases, output channels split unevenly
       {1, 32, 24, 7, 7, 3, 1, 1, 2, 1},     // im2col tiles
       {1, 64, 96, 7, 9, 3, 1, 1, 1, 2},     // few tiles: one GEMM split over threads
       {2, 24, 40, 13, 11, 1, 0, 1, 0, 1},   // pointwise

@@ -1,7 +1,7 @@
 // Conv through the Winograd F(2x2,3x3) and F(4x4,3x3) paths (constant 3x3 weights, stride 1,
 // group 1, enough output tiles) against a direct convolution in double
 // precision: odd and even sizes, column tails of the 16-tile vectors, pads 0-2
-// (asymmetric), bias, fused Relu/Clip, batch 2, 1 and 2 threads.
+// (asymmetric), bias, fused Relu/Clip, batch 2, 1 to 4 threads.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -65,6 +65,15 @@ NETLITE_TEST(conv_winograd_matches_direct) {
       {1, 16, 24, 27, 27, 1, 1, 1, 1, 1, 1},  {2, 9, 17, 26, 71, 0, 0, 0, 0, 2, 2},
       {1, 12, 40, 25, 30, 2, 1, 0, 2, 0, 1},  {2, 20, 12, 33, 67, 1, 2, 2, 0, 1, 2},
       {1, 64, 64, 56, 56, 1, 1, 1, 1, 0, 2},  {1, 128, 32, 28, 28, 1, 1, 1, 1, 0, 1},
+      // 3 and 4 threads, uneven splits.
+      {1, 24, 40, 13, 13, 1, 1, 1, 1, 1, 3},  {2, 16, 33, 28, 28, 1, 1, 1, 1, 2, 4},
+      {1, 9, 70, 27, 27, 1, 1, 1, 1, 0, 3},   {1, 50, 19, 14, 14, 0, 1, 2, 1, 1, 4},
+      // Weights much larger than the transformed tiles, few chunks: the image in
+      // phases (channels, positions, output channels split over the threads),
+      // F(2x2) batch 2 and F(4x4), 2 and 3 threads; the last just below the
+      // limit (row chunks).
+      {2, 100, 400, 12, 12, 1, 1, 1, 1, 1, 3}, {1, 100, 300, 24, 24, 1, 1, 1, 1, 2, 2},
+      {1, 100, 300, 25, 24, 1, 1, 1, 1, 0, 3},
   };
   // Error relative to 1 + |y|. F(2x2) stays below 4e-5 here (C=64: 3.7e-5);
   // F(4x4)'s transforms (entries up to 5 in B, 8 in A, 1/24 in G) amplify fp32

@@ -81,5 +81,49 @@ void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, flo
     x86::winograd_f23_output_avx512(a, ty0, ty1, mt);
 }
 
+void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* v) {
+  if (c1 <= c0) return;
+  const int64_t TH = winograd_tile_rows(a), T = TH * winograd_tile_cols(a);
+  WinogradConv s = a;
+  s.x = a.x + c0 * a.IH * a.IW;
+  s.C = c1 - c0;
+  s.pstride = a.C * T;
+  if (a.tile == 4)
+    x86::winograd_f43_input_avx512(s, 0, TH, v + c0 * T);
+  else
+    x86::winograd_f23_input_avx512(s, 0, TH, v + c0 * T);
+}
+
+void winograd_whole_gemms(const WinogradConv& a, int64_t p0, int64_t p1, const float* v, float* mt) {
+  const int64_t T = winograd_tile_rows(a) * winograd_tile_cols(a);
+  for (int64_t p = p0; p < p1; ++p) {
+    GemmArgs g;
+    g.M = a.M;
+    g.N = T;
+    g.K = a.C;
+    g.A = a.u + p * a.M * a.C;
+    g.lda = a.C;
+    g.B = v + p * a.C * T;
+    g.ldb = T;
+    g.C = mt + p * a.M * T;
+    g.ldc = T;
+    sgemm(g, nullptr, a.gemm);
+  }
+}
+
+void winograd_whole_output(const WinogradConv& a, int64_t m0, int64_t m1, const float* mt) {
+  if (m1 <= m0) return;
+  const int64_t TH = winograd_tile_rows(a), T = TH * winograd_tile_cols(a);
+  WinogradConv s = a;
+  s.y = a.y + m0 * a.OH * a.OW;
+  s.bias = a.bias ? a.bias + m0 : nullptr;
+  s.M = m1 - m0;
+  s.pstride = a.M * T;
+  if (a.tile == 4)
+    x86::winograd_f43_output_avx512(s, 0, TH, mt + m0 * T);
+  else
+    x86::winograd_f23_output_avx512(s, 0, TH, mt + m0 * T);
+}
+
 }  // namespace kernels
 }  // namespace netlite

@@ -45,6 +45,11 @@ struct WinogradConv {
   float lo = 0.0f, hi = 0.0f;
   GemmBackend gemm = GemmBackend::Auto;
   int tile = 2;  // output tile: 2 for F(2x2,3x3) (u from the f23 transform), 4 for F(4x4,3x3) (f43)
+  // Floats between transformed positions p in V (input transform) or Mt (output
+  // transform); 0: packed, C * tiles for V and M * tiles for Mt. Set when a
+  // caller transforms a slice of the channels (C or M, with x / y / bias moved
+  // to the slice) into / out of the V / Mt of all channels.
+  int64_t pstride = 0;
 };
 
 inline int64_t winograd_tile_rows(const WinogradConv& a) { return (a.OH + a.tile - 1) / a.tile; }
@@ -64,6 +69,22 @@ void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float*
 // `scratch` (winograd_scratch_floats(C, M, tile_cols, ty1 - ty0, a.tile) floats).
 // Dispatches on a.tile (2 or 4).
 void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, float* scratch);
+
+// The three phases of winograd_f23_conv_rows over the whole plane (tile rows
+// [0, TH)), each split into independent pieces, for a caller that runs the
+// pieces of a phase on several threads (every piece of a phase must finish
+// before the next phase starts). v and mt: the two parts of one
+// winograd_scratch_floats(C, M, TW, TH, tile) scratch, see winograd_whole_mt.
+// Input transform of channels [c0, c1) into V.
+void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* v);
+// The GEMMs of transformed positions [p0, p1): Mt[p] = U[p] V[p].
+void winograd_whole_gemms(const WinogradConv& a, int64_t p0, int64_t p1, const float* v, float* mt);
+// Output transform (bias, clamp) of output channels [m0, m1) from Mt.
+void winograd_whole_output(const WinogradConv& a, int64_t m0, int64_t m1, const float* mt);
+// Mt's place in the scratch (V first).
+inline float* winograd_whole_mt(const WinogradConv& a, float* scratch) {
+  return scratch + winograd_positions(a.tile) * a.C * ((a.OH + a.tile - 1) / a.tile) * ((a.OW + a.tile - 1) / a.tile);
+}
 
 namespace x86 {
 // The AVX-512 transforms (x86/winograd_avx512.cc; callers check winograd_available()).

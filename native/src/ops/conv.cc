@@ -70,6 +70,7 @@ struct Plan {
   int wg_tile = 0;          // winograd output tile (2 or 4)
   int64_t wg_rows = 0;      // tile rows per winograd chunk
   int64_t wg_chunks = 0;    // chunks per image
+  bool wg_whole = false;    // each image in three phases, each split over the pool
   bool depthwise = false;
   bool pointwise = false;
   bool whole = false;       // one GEMM per (image, group), split by sgemm over the pool
@@ -90,6 +91,13 @@ constexpr int64_t kWinogradMinTiles = 36;  // below this the GEMMs are too narro
 // F(4x4) when it has at least this many 4x4 tiles, measured on ResNet-18 /
 // SqueezeNet's layers (bench_models, 1 thread): see the commit message.
 constexpr int64_t kWinograd4MinTiles = 36;
+// With several threads and few chunks, an image is done in phases (Plan::wg_whole)
+// when U (M*C per position) is more than this many times V + Mt ((C+M)*tiles).
+// ResNet-18 at 2 threads (bench_models, wall): layer3's 14x14 F(2x2) convs
+// (M = C = 256, 49 tiles; ratio 2.6) 0.515-0.566 -> 0.466-0.490 ms each; but
+// layer2's 28x28 F(4x4) (ratio 1.3) 0.318-0.341 -> 0.335-0.353 ms, and
+// SqueezeNet's (ratios 0.2-1.0) within noise either way.
+constexpr int64_t kWinogradWholeRatio = 2;
 
 // Winograd output tile for a 3x3 stride-1 plane of OH x OW outputs: 4, 2 or 0 (im2col).
 inline int winograd_tile_for(int64_t OH, int64_t OW) {
@@ -114,6 +122,21 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     rows = std::max<int64_t>(1, std::min(rows, per_thread));
     p.wg_rows = rows;
     p.wg_chunks = (TH + rows - 1) / rows;
+    if (T > 1 && d.N * p.wg_chunks < 2 * T && d.M * d.C > kWinogradWholeRatio * (d.C + d.M) * TH * TW) {
+      // Few chunks (one per thread at batch 1), each GEMMing with all of U,
+      // and U much larger than the chunks' V and Mt: every thread would read
+      // all of U. The image in phases instead - input transform split over
+      // channels, the GEMMs over transformed positions (each thread reads only
+      // its part of U), the output transform over output channels. V and Mt
+      // then move between the cores, which costs more than it saves unless U
+      // dominates (see kWinogradWholeRatio).
+      p.wg_whole = true;
+      p.wg_rows = TH;
+      p.wg_chunks = 1;
+      p.slots = 1;
+      p.scratch_floats = size_t(kernels::winograd_scratch_floats(d.C, d.M, TW, TH, winograd));
+      return p;
+    }
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
     p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
     return p;
@@ -377,6 +400,24 @@ class Conv final : public FusableConv {
     a.lo = ep.lo;
     a.hi = ep.hi;
     a.gemm = ctx.gemm;
+    if (p.wg_whole) {
+      const int64_t P = kernels::winograd_positions(tile);
+      for (int64_t n = 0; n < d.N; ++n) {
+        kernels::WinogradConv an = a;
+        an.x = x + n * d.C * d.IHW;
+        an.y = y + n * d.M * d.HW;
+        float* v = scratch;
+        float* mt = kernels::winograd_whole_mt(an, scratch);
+        ctx.pool->parallel_for(d.C, [&](int64_t b, int64_t e) { kernels::winograd_whole_input(an, b, e, v); }, 1);
+        ctx.pool->parallel_for(P, [&](int64_t b, int64_t e) { kernels::winograd_whole_gemms(an, b, e, v, mt); }, 1);
+        ctx.pool->parallel_for(d.M, [&](int64_t b, int64_t e) {
+          kernels::winograd_whole_output(an, b, e, mt);
+          const int64_t off = n * d.M * d.HW + b * d.HW;
+          fin.rows(y + off, fin.res ? fin.res + off : nullptr, e - b, d.HW, d.HW);
+        }, 8);
+      }
+      return;
+    }
     SlotPool pool;
     ctx.pool->parallel_for(tasks, [&](int64_t tb, int64_t te) {
       const int64_t slot = pool.acquire(slots);

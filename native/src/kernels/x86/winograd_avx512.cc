@@ -73,7 +73,7 @@ NETLITE_WG512_TARGET void winograd_f23_input_avx512(const WinogradConv& a, int64
   using namespace winograd_avx512_detail;
   const int64_t TW = winograd_tile_cols(a);
   const int64_t ldv = (ty1 - ty0) * TW;  // tiles in the chunk
-  const int64_t pstride = a.C * ldv;
+  const int64_t pstride = a.pstride ? a.pstride : a.C * ldv;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   const __m512 zero = _mm512_setzero_ps();
@@ -125,7 +125,7 @@ NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int6
   using namespace winograd_avx512_detail;
   const int64_t TW = winograd_tile_cols(a);
   const int64_t ldm = (ty1 - ty0) * TW;
-  const int64_t pstride = a.M * ldm;
+  const int64_t pstride = a.pstride ? a.pstride : a.M * ldm;
   const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const __m512 lov = _mm512_set1_ps(a.lo), hiv = _mm512_set1_ps(a.hi);
@@ -170,7 +170,7 @@ NETLITE_WG512_TARGET void winograd_f43_input_avx512(const WinogradConv& a, int64
   using namespace winograd_avx512_detail;
   const int64_t TW = winograd_tile_cols(a);
   const int64_t ldv = (ty1 - ty0) * TW;
-  const int64_t pstride = a.C * ldv;
+  const int64_t pstride = a.pstride ? a.pstride : a.C * ldv;
   // Lanes 0-7 of idx[j] pick element 4l + j of a vector pair; two pairs make 16 tiles.
   __m512i idx[4];
   for (int j = 0; j < 4; ++j)
@@ -222,7 +222,7 @@ NETLITE_WG512_TARGET void winograd_f43_output_avx512(const WinogradConv& a, int6
   using namespace winograd_avx512_detail;
   const int64_t TW = winograd_tile_cols(a);
   const int64_t ldm = (ty1 - ty0) * TW;
-  const int64_t pstride = a.M * ldm;
+  const int64_t pstride = a.pstride ? a.pstride : a.M * ldm;
   const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const __m512i qlo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
