@@ -125,7 +125,7 @@ NETLITE_TEST(depthwise_3x3_fast_matches_reference) {
   for (int64_t s = 1; s <= 2; ++s)
     for (int64_t pad = 0; pad <= 1; ++pad)
       for (int64_t ow = 1; ow <= 40; ow += (ow < 18 ? 1 : 7))
-        for (int64_t oh = 1; oh <= 9; oh += 2) {
+        for (int64_t oh = 1; oh <= 13; ++oh) {  // every remainder of the 6-, 4- and 2-row passes
           nk::ConvShape g;
           g.nd = 2;
           for (int d = 0; d < 2; ++d) {

@@ -162,9 +162,19 @@ NETLITE_DW512_TARGET void plane(const Plane& pl, const float* wt, float bias, bo
   const __m512 bv = _mm512_set1_ps(bias), lv = _mm512_set1_ps(lo), hv = _mm512_set1_ps(hi);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  constexpr int R = S == 1 ? 4 : 2;
+  // Six output rows per pass (each loaded input row feeds up to three of them),
+  // the remainder in passes of 4, 2 and 1 rows.
+  constexpr int R = 6;
   int64_t oh = 0;
   for (; oh + R <= pl.OH; oh += R) rows<S, R>(pl, oh, w, bv, clamp, lv, hv, even, odd);
+  if (oh + 4 <= pl.OH) {
+    rows<S, 4>(pl, oh, w, bv, clamp, lv, hv, even, odd);
+    oh += 4;
+  }
+  if (oh + 2 <= pl.OH) {
+    rows<S, 2>(pl, oh, w, bv, clamp, lv, hv, even, odd);
+    oh += 2;
+  }
   for (; oh < pl.OH; ++oh) rows<S, 1>(pl, oh, w, bv, clamp, lv, hv, even, odd);
 }
 
