@@ -74,6 +74,10 @@ NETLITE_TEST(conv_winograd_matches_direct) {
       // limit (row chunks).
       {2, 100, 400, 12, 12, 1, 1, 1, 1, 1, 3}, {1, 100, 300, 24, 24, 1, 1, 1, 1, 2, 2},
       {1, 100, 300, 25, 24, 1, 1, 1, 1, 0, 3},
+      // Narrow planes: the output transforms store 16 / TW tile rows per vector
+      // (TW = 3..7 tiles; partial last tile columns and rows; row chunks).
+      {1, 8, 16, 40, 8, 1, 1, 1, 1, 1, 1},    {1, 8, 16, 41, 9, 1, 1, 1, 1, 2, 2},
+      {1, 8, 12, 60, 10, 1, 1, 1, 1, 0, 1},   {2, 8, 12, 63, 11, 0, 1, 2, 1, 1, 3},
   };
   // Error relative to 1 + |y|. F(2x2) stays below 4e-5 here (C=64: 3.7e-5);
   // F(4x4)'s transforms (entries up to 5 in B, 8 in A, 1/24 in G) amplify fp32

@@ -34,6 +34,49 @@ NETLITE_WG512_INLINE __mmask16 first_lanes(int64_t n) {
   return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
 }
 
+// Lanes l with lo <= l < hi.
+NETLITE_WG512_INLINE __mmask16 lane_range(int64_t lo, int64_t hi) {
+  return __mmask16(first_lanes(hi) & ~first_lanes(lo));
+}
+
+// Tile rows per vector of 16 tiles in the output transforms: narrow planes
+// (TW <= 8, e.g. 7 tiles on 13x13 F(2x2) and 27x27 / 28x28 F(4x4)) take
+// 16 / TW whole tile rows per vector, which Mt holds contiguously, instead of
+// one row leaving most lanes idle; wider ones one row, 16 tiles at a time.
+NETLITE_WG512_INLINE int64_t rows_per_vector(int64_t TW) { return TW <= 8 ? 16 / TW : 1; }
+
+// Stores the vectors v[0..NV) - the outputs of one output row r of the tiles
+// in `lanes`, `per` floats per tile (tile lane l's columns at floats
+// l*per..l*per+per-1) - for a block of g tile rows of TW tiles starting at tile
+// row ty (output row oh0 + r of tile row ty + j at y + (oh0 + r + tile*j) * OW),
+// column tx0 * per onwards, clipped to OW columns and OH rows.
+template <int NV>
+NETLITE_WG512_INLINE void store_block_row(const __m512 (&v)[NV], float* y, int64_t OH, int64_t OW, int64_t oh,
+                                          int tile, int64_t g, int64_t TW, int64_t tx0, int64_t n) {
+  const int64_t per = tile;  // output columns per tile
+  if (g == 1) {
+    if (oh >= OH) return;
+    const int64_t cols = per * n < OW - per * tx0 ? per * n : OW - per * tx0;
+    float* yr = y + oh * OW + per * tx0;
+    for (int k = 0; k < NV; ++k) _mm512_mask_storeu_ps(yr + 16 * k, first_lanes(cols - 16 * k), v[k]);
+    return;
+  }
+  const int64_t row_floats = per * TW;  // floats of one tile row in v
+  const int64_t cols = row_floats < OW ? row_floats : OW;
+  for (int64_t j = 0; j < g; ++j) {
+    const int64_t ohj = oh + tile * j;
+    if (ohj >= OH) break;
+    // Float f of v belongs to tile row j when row_floats*j <= f < row_floats*j + cols,
+    // at column f - row_floats*j.
+    float* yr = y + ohj * OW - row_floats * j;
+    const int64_t lo = row_floats * j, hi = lo + cols;
+    for (int k = 0; k < NV; ++k) {
+      const __mmask16 mk = lane_range(lo - 16 * k, hi - 16 * k);
+      if (mk) _mm512_mask_storeu_ps(yr + 16 * k, mk, v[k]);
+    }
+  }
+}
+
 // Lanes 1..15 of v then s at lane 15.
 NETLITE_WG512_INLINE __m512 shift_in(__m512 v, float s) {
   return _mm512_castsi512_ps(
@@ -129,12 +172,14 @@ NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int6
   const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const __m512 lov = _mm512_set1_ps(a.lo), hiv = _mm512_set1_ps(a.hi);
+  const int64_t rpv = rows_per_vector(TW);
   for (int64_t m = 0; m < a.M; ++m) {
     const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[m] : 0.0f);
     float* ym = a.y + m * a.OH * a.OW;
-    for (int64_t ty = ty0; ty < ty1; ++ty) {
+    for (int64_t ty = ty0; ty < ty1; ty += rpv) {
+      const int64_t g = rpv < ty1 - ty ? rpv : ty1 - ty;  // tile rows in this block
       for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
-        const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+        const int64_t n = g > 1 ? g * TW : (TW - tx0 < 16 ? TW - tx0 : 16);
         const __mmask16 ld = first_lanes(n);
         const float* src = mt + m * ldm + (ty - ty0) * TW + tx0;
         __m512 s[2][4];  // A^T over rows, A^T = [1 1 1 0; 0 1 -1 -1]
@@ -146,8 +191,6 @@ NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int6
           s[0][q] = _mm512_add_ps(_mm512_add_ps(r0, r1), r2);
           s[1][q] = _mm512_sub_ps(_mm512_sub_ps(r1, r2), r3);
         }
-        const int64_t cols = 2 * n < a.OW - 2 * tx0 ? 2 * n : a.OW - 2 * tx0;
-        const __mmask16 mlo = first_lanes(cols), mhi = first_lanes(cols - 16);
         for (int r = 0; r < 2; ++r) {
           const int64_t oh = 2 * ty + r;
           if (oh >= a.OH) break;
@@ -157,10 +200,10 @@ NETLITE_WG512_TARGET void winograd_f23_output_avx512(const WinogradConv& a, int6
             e = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, e, lov), hiv);
             o = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, o, lov), hiv);
           }
-          float* yr = ym + oh * a.OW + 2 * tx0;
-          _mm512_mask_storeu_ps(yr, mlo, _mm512_permutex2var_ps(e, ilo, o));
-          _mm512_mask_storeu_ps(yr + 16, mhi, _mm512_permutex2var_ps(e, ihi, o));
+          const __m512 v[2] = {_mm512_permutex2var_ps(e, ilo, o), _mm512_permutex2var_ps(e, ihi, o)};
+          store_block_row<2>(v, ym, a.OH, a.OW, oh, 2, g, TW, tx0, n);
         }
+        if (g > 1) break;  // the block took whole rows
       }
     }
   }
@@ -228,12 +271,14 @@ NETLITE_WG512_TARGET void winograd_f43_output_avx512(const WinogradConv& a, int6
   const __m512i qlo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
   const __m512i qhi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
   const __m512 lov = _mm512_set1_ps(a.lo), hiv = _mm512_set1_ps(a.hi);
+  const int64_t rpv = rows_per_vector(TW);
   for (int64_t m = 0; m < a.M; ++m) {
     const __m512 bias = _mm512_set1_ps(a.bias ? a.bias[m] : 0.0f);
     float* ym = a.y + m * a.OH * a.OW;
-    for (int64_t ty = ty0; ty < ty1; ++ty) {
+    for (int64_t ty = ty0; ty < ty1; ty += rpv) {
+      const int64_t g = rpv < ty1 - ty ? rpv : ty1 - ty;  // tile rows in this block
       for (int64_t tx0 = 0; tx0 < TW; tx0 += 16) {
-        const int64_t n = TW - tx0 < 16 ? TW - tx0 : 16;
+        const int64_t n = g > 1 ? g * TW : (TW - tx0 < 16 ? TW - tx0 : 16);
         const __mmask16 ld = first_lanes(n);
         const float* src = mt + m * ldm + (ty - ty0) * TW + tx0;
         __m512 s[4][6];  // A^T over rows: s[r][q]
@@ -243,7 +288,6 @@ NETLITE_WG512_TARGET void winograd_f43_output_avx512(const WinogradConv& a, int6
           at6(col, o);
           for (int r = 0; r < 4; ++r) s[r][q] = o[r];
         }
-        const int64_t cols = 4 * n < a.OW - 4 * tx0 ? 4 * n : a.OW - 4 * tx0;
         for (int r = 0; r < 4; ++r) {
           const int64_t oh = 4 * ty + r;
           if (oh >= a.OH) break;
@@ -258,15 +302,13 @@ NETLITE_WG512_TARGET void winograd_f43_output_avx512(const WinogradConv& a, int6
           const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], ilo, o[3]));
           const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(o[0], ihi, o[1]));
           const __m512d p23h = _mm512_castps_pd(_mm512_permutex2var_ps(o[2], ihi, o[3]));
-          float* yr = ym + oh * a.OW + 4 * tx0;
-          _mm512_mask_storeu_ps(yr, first_lanes(cols), _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qlo, p23l)));
-          _mm512_mask_storeu_ps(yr + 16, first_lanes(cols - 16),
-                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qhi, p23l)));
-          _mm512_mask_storeu_ps(yr + 32, first_lanes(cols - 32),
-                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qlo, p23h)));
-          _mm512_mask_storeu_ps(yr + 48, first_lanes(cols - 48),
-                                _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qhi, p23h)));
+          const __m512 v[4] = {_mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qlo, p23l)),
+                               _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, qhi, p23l)),
+                               _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qlo, p23h)),
+                               _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, qhi, p23h))};
+          store_block_row<4>(v, ym, a.OH, a.OW, oh, 4, g, TW, tx0, n);
         }
+        if (g > 1) break;  // the block took whole rows
       }
     }
   }
