@@ -85,6 +85,35 @@ NETLITE_TEST(max_pool_fast_matches_reference) {
   CHECK(fast_shapes > 20);
 }
 
+// 3x3 stride-2 max pooling (SqueezeNet's, ResNet's) takes the AVX-512 path
+// that derives a row's three taps from one pair of loads: every width (full
+// 16-column blocks and tails), pads 0-1, ceil-mode extra columns, NaNs.
+NETLITE_TEST(max_pool_3x3_s2_matches_reference) {
+  Rng r(31);
+  for (int64_t iw = 3; iw <= 75; ++iw)
+    for (int64_t pad = 0; pad <= 1; ++pad) {
+      nk::ConvShape g;
+      g.nd = 2;
+      for (int d = 0; d < 2; ++d) {
+        g.kernel[d] = 3;
+        g.stride[d] = 2;
+        g.dilation[d] = 1;
+        g.pad[d] = pad;
+        g.in[d] = d == 0 ? 9 + iw % 4 : iw;
+        g.out[d] = (g.in[d] + 2 * pad - 3) / 2 + 1 + (iw % 3 == 0 ? 1 : 0);
+      }
+      std::vector<float> x(size_t(g.in_size()));
+      for (float& v : x) v = r.uniform();
+      if (iw % 5 == 0) x[size_t(r.range(0, int64_t(x.size()) - 1))] = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> y(size_t(g.out_size()), 123.0f), ref(size_t(g.out_size()), -123.0f);
+      nk::max_pool_plane(g, x.data(), y.data(), nullptr, 0, false);
+      nk::max_pool_plane_reference(g, x.data(), ref.data(), nullptr, 0, false);
+      if (!CHECK_MSG(std::memcmp(y.data(), ref.data(), y.size() * sizeof(float)) == 0, "in %lldx%lld pad %lld",
+                     (long long)g.in[0], (long long)g.in[1], (long long)pad))
+        return;
+    }
+}
+
 namespace {
 
 // Depthwise plane: the dispatching padded kernel (AVX-512 3x3, AVX2, scalar)
