@@ -61,8 +61,10 @@ void ThreadPool::worker_loop(int) {
       if (stop_) return;
       seen = generation_.load();
       job = job_;
+      if (job == nullptr) continue;  // woke after its caller finished the job alone
       n = job_n_;
       chunk = job_chunk_;
+      pending_.fetch_add(1, std::memory_order_relaxed);  // under m_: the caller waits for us
     }
     for (;;) {
       int64_t b = next_.fetch_add(chunk);
@@ -93,7 +95,13 @@ void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
     job_n_ = n;
     job_chunk_ = chunk;
     next_.store(0);
-    pending_.store(int(workers_.size()));
+    // Workers join by counting themselves in pending_ under m_ when they pick
+    // the job up. The caller waits only for those: a worker that is not
+    // running (another process has its core, or it is still waking up) holds
+    // nothing back, the caller takes its chunks instead - on a busy 2-core
+    // machine every parallel loop used to wait for the worker to be scheduled
+    // (several ms at a time), making 2 threads slower than 1.
+    pending_.store(0);
     generation_.fetch_add(1, std::memory_order_release);
   }
   cv_start_.notify_all();
@@ -105,6 +113,8 @@ void ThreadPool::run_range(int64_t n, const RangeFn& fn, int64_t grain) {
   for (int i = 0; i < threadpool_detail::kSpinRounds && pending_.load(std::memory_order_acquire) != 0; ++i)
     threadpool_detail::relax(i);
   {
+    // A worker registers under m_ before this wait ends (and is waited for) or
+    // finds job_ cleared and skips the job.
     std::unique_lock<std::mutex> lk(m_);
     cv_done_.wait(lk, [&] { return pending_.load() == 0; });
     job_ = nullptr;
