@@ -26,6 +26,7 @@
 #include <mutex>
 #include <vector>
 
+#include "../core/memory.h"
 #include "../kernels/conv.h"
 #include "../kernels/winograd.h"
 #include "common/conv_util.h"
@@ -357,15 +358,21 @@ class Conv final : public FusableConv {
     if (w == nullptr) return 0;  // constants are known at plan time; kept for safety
     const int v = tile == 4 ? 1 : 0;
     std::call_once(wg_once_[v], [&] {
-      std::vector<float> u(size_t(kernels::winograd_positions(tile) * wg_m_ * wg_c_));
+      // Own mapping (huge pages when large), resident now: the transform writes
+      // every float anyway, and a first run that read weights from 4 KiB pages
+      // faulted them in one by one (ResNet-18's first run 44-49 ms against 18).
+      const size_t bytes = size_t(kernels::winograd_positions(tile) * wg_m_ * wg_c_) * sizeof(float);
+      std::shared_ptr<void> buf = large_buffer(bytes, true);
+      float* u = static_cast<float*>(buf.get());
       if (tile == 4)
-        kernels::winograd_f43_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
+        kernels::winograd_f43_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u);
       else
-        kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u.data());
-      wg_u_[v] = std::move(u);
-      wg_held_ += wg_u_[v].size() * sizeof(float);
+        kernels::winograd_f23_transform_weights(w->ptr<float>(), wg_m_, wg_c_, u);
+      wg_buf_[v] = std::move(buf);
+      wg_u_[v] = u;
+      wg_held_ += bytes;
     });
-    return wg_u_[v].empty() ? 0 : tile;
+    return wg_u_[v] == nullptr ? 0 : tile;
   }
 
   // At run time: the plan made by infer() for these shapes chose this tile iff its
@@ -373,7 +380,7 @@ class Conv final : public FusableConv {
   // complete the transform (call_once), so reading wg_u_ cannot race with it.
   int use_winograd(const Dims& d, const WindowGeometry& g) const {
     const int tile = winograd_shape(d, g);
-    return tile != 0 && !wg_u_[tile == 4 ? 1 : 0].empty() ? tile : 0;
+    return tile != 0 && wg_u_[tile == 4 ? 1 : 0] != nullptr ? tile : 0;
   }
 
   // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
@@ -390,7 +397,7 @@ class Conv final : public FusableConv {
     a.IW = g.in[1];
     a.PH = g.pad[0];
     a.PW = g.pad[1];
-    a.u = wg_u_[tile == 4 ? 1 : 0].data();
+    a.u = wg_u_[tile == 4 ? 1 : 0];
     a.tile = tile;
     a.M = d.M;
     a.OH = g.out[0];
@@ -584,7 +591,8 @@ class Conv final : public FusableConv {
   // afterwards.
   int64_t wg_m_ = 0, wg_c_ = 0;
   mutable std::once_flag wg_once_[2];
-  mutable std::vector<float> wg_u_[2];
+  mutable std::shared_ptr<void> wg_buf_[2];  // owns wg_u_[v]
+  mutable const float* wg_u_[2] = {nullptr, nullptr};
   mutable std::atomic<size_t> wg_held_{0};  // bytes of wg_u_, readable while a transform runs
 };
 
