@@ -41,6 +41,7 @@ export interface NativeLoadOptions {
   gemm?: 'auto' | 'reference' | 'netlite' | 'openblas';
   optimize?: boolean;
   memoryLimit?: number;
+  warmUp?: boolean;
 }
 
 /** Memory figures of a model, in bytes. */

@@ -163,12 +163,14 @@ describe('3. load', () => {
     await expectError(() => Predictor.load(addBytes, { gemm: 'fast' as 'auto' }), 'ERR_INVALID_ARGUMENT', /gemm/);
     await expectError(() => Predictor.load(addBytes, { optimize: 1 as unknown as boolean }), 'ERR_INVALID_ARGUMENT');
     await expectError(() => Predictor.load(addBytes, { memoryLimit: -5 }), 'ERR_INVALID_ARGUMENT');
+    await expectError(() => Predictor.load(addBytes, { warmUp: 'yes' as unknown as boolean }), 'ERR_INVALID_ARGUMENT', /warmUp/);
     await expectError(() => Predictor.load(addBytes, { thread: 2 } as never), 'ERR_INVALID_ARGUMENT', /thread/);
   });
 
   test('3.5 every option is accepted', async () => {
     for (const gemm of ['auto', 'reference', 'netlite', 'openblas'] as const) {
-      const p = await Predictor.load(reluBytes, { threads: 2, gemm, optimize: false, memoryLimit: 0 });
+      const warmUp = gemm !== 'netlite';
+      const p = await Predictor.load(reluBytes, { threads: 2, gemm, optimize: false, memoryLimit: 0, warmUp });
       const x = floats(8, 3);
       expect(values((await p.predict({ x: new Tensor('float32', x, [2, 4]) })).y)).toEqual(relu(x));
       p.dispose();

@@ -346,7 +346,14 @@ bool ToCount(const Napi::Value& v, uint64_t* out) {
   return true;
 }
 
-void ParseOptions(Napi::Env env, const Napi::Value& value, netlite_options* opts) {
+// The C load options plus the addon's own.
+struct LoadOptions {
+  netlite_options native;
+  bool warm_up = true;  // run the first session once on zeros at load (netlite_session_warm_up)
+};
+
+void ParseOptions(Napi::Env env, const Napi::Value& value, LoadOptions* load) {
+  netlite_options* opts = &load->native;
   netlite_options_init(opts);
   if (value.IsUndefined() || value.IsNull()) return;
   if (!value.IsObject() || value.IsArray() || value.IsFunction()) {
@@ -380,6 +387,11 @@ void ParseOptions(Napi::Env env, const Napi::Value& value, netlite_options* opts
     uint64_t n = 0;
     if (!ToCount(limit, &n)) ThrowTypeError(env, "Expected options.memoryLimit to be a non-negative integer");
     opts->memory_limit = n;
+  }
+  Napi::Value warm = o.Get("warmUp");
+  if (!warm.IsUndefined()) {
+    if (!warm.IsBoolean()) ThrowTypeError(env, "Expected options.warmUp to be a boolean");
+    load->warm_up = warm.As<Napi::Boolean>().Value();
   }
 }
 
@@ -469,11 +481,14 @@ void ParseMxnetSource(Napi::Env env, const Napi::CallbackInfo& info, MxnetSource
 
 // The session the first run of a new model will use, made on the loading thread:
 // for a model whose input shapes are fixed it comes with the load-time plan bound
-// and its arena resident (see netlite_session_create). Null on failure: the
-// first run then makes one and reports the error itself. No N-API.
-netlite_session* FirstSession(netlite_model* model) {
+// and its arena resident (see netlite_session_create), and with `warm_up` it has
+// run once on zeros, so the first prediction is not slower than the others
+// (netlite_session_warm_up; a model that fails on zeros just skips it). Null on
+// failure: the first run then makes one and reports the error itself. No N-API.
+netlite_session* FirstSession(netlite_model* model, bool warm_up) {
   netlite_session* s = nullptr;
   if (!model || netlite_session_create(model, &s) != NETLITE_OK) return nullptr;
+  if (warm_up) netlite_session_warm_up(s);
   return s;
 }
 
@@ -752,7 +767,7 @@ class SettlingWorker : public Napi::AsyncWorker {
 class LoadWorker : public SettlingWorker {
  public:
   LoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, ModelSource source,
-             const netlite_options& options)
+             const LoadOptions& options)
       : SettlingWorker(env, callback, "netlite.loadModel"), addon_(addon), source_(std::move(source)),
         options_(options) {}
   ~LoadWorker() override {  // non-null only if never handed over
@@ -762,14 +777,14 @@ class LoadWorker : public SettlingWorker {
 
   void Execute() override {
     netlite_status st = source_.from_path
-                            ? netlite_model_load_file(source_.path.c_str(), &options_, &model_)
-                            : netlite_model_load(source_.data, source_.size, &options_, &model_);
+                            ? netlite_model_load_file(source_.path.c_str(), &options_.native, &model_)
+                            : netlite_model_load(source_.data, source_.size, &options_.native, &model_);
     if (st != NETLITE_OK) {
       failure_.Set(st);
       model_ = nullptr;
       return;
     }
-    session_ = FirstSession(model_);
+    session_ = FirstSession(model_, options_.warm_up);
   }
 
   void OnOK() override {
@@ -792,7 +807,7 @@ class LoadWorker : public SettlingWorker {
  private:
   Addon* addon_;
   ModelSource source_;
-  netlite_options options_;
+  LoadOptions options_;
   netlite_model* model_ = nullptr;
   netlite_session* session_ = nullptr;
   Failure failure_;
@@ -801,7 +816,7 @@ class LoadWorker : public SettlingWorker {
 class MxnetLoadWorker : public SettlingWorker {
  public:
   MxnetLoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, MxnetSource source,
-                  const netlite_options& options)
+                  const LoadOptions& options)
       : SettlingWorker(env, callback, "netlite.loadMxnetModel"), addon_(addon), source_(std::move(source)),
         options_(options) {}
   ~MxnetLoadWorker() override {  // non-null only if never handed over
@@ -810,8 +825,8 @@ class MxnetLoadWorker : public SettlingWorker {
   }
 
   void Execute() override {
-    model_ = LoadMxnet(source_, options_, &failure_);
-    session_ = FirstSession(model_);
+    model_ = LoadMxnet(source_, options_.native, &failure_);
+    session_ = FirstSession(model_, options_.warm_up);
   }
 
   void OnOK() override {
@@ -835,7 +850,7 @@ class MxnetLoadWorker : public SettlingWorker {
  private:
   Addon* addon_;
   MxnetSource source_;
-  netlite_options options_;
+  LoadOptions options_;
   netlite_model* model_ = nullptr;
   netlite_session* session_ = nullptr;
   Failure failure_;
@@ -1142,7 +1157,7 @@ Napi::Value Addon::LoadModel(const Napi::CallbackInfo& info) {
   }
   ModelSource source;
   ParseSource(env, info[0], &source);
-  netlite_options options;
+  LoadOptions options;
   ParseOptions(env, info[1], &options);
   auto worker = std::make_unique<LoadWorker>(env, callback, this, std::move(source), options);
   Napi::Value result = worker->Result();
@@ -1154,17 +1169,17 @@ Napi::Value Addon::LoadModelSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ModelSource source;
   ParseSource(env, info[0], &source);
-  netlite_options options;
+  LoadOptions options;
   ParseOptions(env, info[1], &options);
   netlite_model* model = nullptr;
-  netlite_status st = source.from_path ? netlite_model_load_file(source.path.c_str(), &options, &model)
-                                       : netlite_model_load(source.data, source.size, &options, &model);
+  netlite_status st = source.from_path ? netlite_model_load_file(source.path.c_str(), &options.native, &model)
+                                       : netlite_model_load(source.data, source.size, &options.native, &model);
   if (st != NETLITE_OK) {
     Failure f;
     f.Set(st);
     throw StatusError(env, f.status, f.message);
   }
-  return NewModel(env, model, FirstSession(model));
+  return NewModel(env, model, FirstSession(model, options.warm_up));
 }
 
 Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
@@ -1175,7 +1190,7 @@ Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
   }
   MxnetSource source;
   ParseMxnetSource(env, info, &source);
-  netlite_options options;
+  LoadOptions options;
   ParseOptions(env, info[3], &options);
   auto worker = std::make_unique<MxnetLoadWorker>(env, callback, this, std::move(source), options);
   Napi::Value result = worker->Result();
@@ -1187,12 +1202,12 @@ Napi::Value Addon::LoadMxnetModelSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   MxnetSource source;
   ParseMxnetSource(env, info, &source);
-  netlite_options options;
+  LoadOptions options;
   ParseOptions(env, info[3], &options);
   Failure f;
-  netlite_model* model = LoadMxnet(source, options, &f);
+  netlite_model* model = LoadMxnet(source, options.native, &f);
   if (!model) throw StatusError(env, f.status, f.message);
-  return NewModel(env, model, FirstSession(model));
+  return NewModel(env, model, FirstSession(model, options.warm_up));
 }
 
 Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session) {

@@ -190,6 +190,15 @@ NETLITE_API netlite_status netlite_session_set_input(netlite_session* session, c
 /* Runs the model on the bound inputs. All inputs must be set; afterwards none is. */
 NETLITE_API netlite_status netlite_session_run(netlite_session* session);
 
+/* Runs the session once on zero-filled inputs of the load-time shapes (declared
+ * shapes, free dims as 1), so that the first real run costs what later runs
+ * cost: right after a load the weights are cold in the caches, and a first run
+ * took up to 1.8x a later one. Does nothing (and returns NETLITE_OK) when the
+ * model has no load-time plan or an input is not numeric. Afterwards no input is
+ * bound and no output is readable. A model that fails on zeros returns that
+ * error; the session stays usable. */
+NETLITE_API netlite_status netlite_session_warm_up(netlite_session* session);
+
 /* Reads output `index` of the last successful run (no copy). */
 NETLITE_API netlite_status netlite_session_output(netlite_session* session, size_t index,
                                                   netlite_tensor* out_tensor);

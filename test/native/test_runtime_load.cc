@@ -105,6 +105,29 @@ NETLITE_TEST(runtime_free_dims_are_planned_at_one_and_replanned_lazily) {
   netlite_model_free(m);
 }
 
+NETLITE_TEST(runtime_warm_up_runs_on_zeros_and_leaves_nothing_behind) {
+  using namespace runtime_load_test;
+  CHECK(netlite_session_warm_up(nullptr) == NETLITE_ERR_INVALID_ARGUMENT);
+  for (int64_t rows : {int64_t(2), int64_t(-1)}) {  // fixed dims; a free dim (warmed up at 1)
+    netlite_model* m = load(add_relu({rows, 1000}, 1000));
+    if (!m) return;
+    netlite_session* s = nullptr;
+    CHECK(netlite_session_create(m, &s) == NETLITE_OK);
+    CHECK_MSG(netlite_session_warm_up(s) == NETLITE_OK, "%s", netlite_last_error());
+    // Nothing readable and nothing bound afterwards: a run needs its inputs again.
+    netlite_tensor out;
+    CHECK(netlite_session_output(s, 0, &out) != NETLITE_OK);
+    CHECK(netlite_session_run(s) != NETLITE_OK);
+    CHECK(std::strstr(netlite_last_error(), "'x' is not set") != nullptr);
+    run_and_check(s, 2, 1000);
+    CHECK(netlite_session_warm_up(s) == NETLITE_OK);  // again, after real runs
+    CHECK(netlite_session_output(s, 0, &out) != NETLITE_OK);
+    run_and_check(s, rows < 0 ? 3 : 2, 1000);
+    netlite_session_free(s);
+    netlite_model_free(m);
+  }
+}
+
 NETLITE_TEST(runtime_weights_loaded_from_file_are_exact) {
   using namespace runtime_load_test;
   // Large enough for the huge-page path (> 2 MiB of initializer) and for the

@@ -322,6 +322,13 @@ netlite_status netlite_session_run(netlite_session* session) {
   });
 }
 
+netlite_status netlite_session_warm_up(netlite_session* session) {
+  return netlite::c_api_detail::guarded([&] {
+    netlite::c_api_detail::require(session, "session");
+    session->session->warm_up();
+  });
+}
+
 netlite_status netlite_session_output(netlite_session* session, size_t index, netlite_tensor* out_tensor) {
   return netlite::c_api_detail::guarded([&] {
     netlite::c_api_detail::require(session, "session");

@@ -140,6 +140,29 @@ void Session::run() {
   ran_ = true;
 }
 
+bool Session::warm_up() {
+  const std::shared_ptr<const Plan>& load_plan = model_.load_plan();
+  if (!load_plan) return false;
+  struct Reset {
+    Session& s;
+    ~Reset() {
+      s.unbind_inputs();
+      s.ran_ = false;
+    }
+  } reset{*this};
+  std::vector<std::shared_ptr<void>> zeros(bound_.size());
+  for (size_t i = 0; i < bound_.size(); ++i) {
+    const DType dt = model_.inputs()[i].dtype;
+    const Shape& shape = load_plan->input_shapes[i];
+    if (dtype_size(dt) == 0) return false;  // strings and the like: nothing sensible to feed
+    const size_t bytes = size_t(shape_numel(shape)) * dtype_size(dt);
+    zeros[i] = aligned_buffer(bytes ? bytes : 1);  // zero-filled
+    set_input(i, dt, shape, zeros[i].get(), bytes);
+  }
+  run();
+  return true;
+}
+
 const Tensor& Session::output(size_t index) const {
   if (index >= model_.outputs().size()) fail(StatusCode::NotFound, "output index ", index, " is out of range");
   if (!ran_) fail(StatusCode::Runtime, "no outputs: the session has not run since its inputs were set");
