@@ -136,9 +136,10 @@ const runtimes = {
     load() {
       return require(NETLITE_DIST);
     },
-    async create(lib, file, { threads, gemm }) {
+    async create(lib, file, { threads, gemm, warmUp }) {
       const options = { threads };
       if (gemm) options.gemm = gemm;
+      if (warmUp === false) options.warmUp = false; // default: one run on zeros inside load
       return lib.Predictor.load(file, options);
     },
     feeds(lib, handle, input) {

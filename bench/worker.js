@@ -119,7 +119,7 @@ async function time(job) {
   const rssBeforeLoad = rssNow();
 
   t0 = process.hrtime.bigint();
-  const h = await rt.create(lib, model.file, { threads: job.threads, gemm: job.gemm });
+  const h = await rt.create(lib, model.file, { threads: job.threads, gemm: job.gemm, warmUp: job.warmUp });
   const createMs = msSince(t0);
   const rssAfterCreate = rssNow();
   const feeds = rt.feeds(lib, h, input);
