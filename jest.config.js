@@ -11,6 +11,9 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json', 'node'],
   testTimeout: 60000,
+  // At least two workers: jest's default (cores - 1) is one on a 2-core machine, which ran the
+  // suites that mostly wait on child compilers (amalgamation, mxnet: ~50 s each) one after another.
+  maxWorkers: Math.max(2, require('os').cpus().length - 1),
   // Keep artefacts of other tools out of the haste map.
   modulePathIgnorePatterns: ['<rootDir>/build', '<rootDir>/build-.*', '<rootDir>/dist', '<rootDir>/prebuilds'],
 };

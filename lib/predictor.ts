@@ -38,7 +38,8 @@ export interface PredictorOptions {
   /** Intra-op threads per run; 0 or absent means one per core. */
   threads?: number;
   /**
-   * Matrix-multiply backend: `auto` (default: OpenBLAS when compiled in, else netlite's own),
+   * Matrix-multiply backend: `auto` (default: netlite's SIMD kernels when the CPU has AVX2/FMA,
+   * AVX-512 or NEON, else OpenBLAS when compiled in, else netlite's portable kernel),
    * `reference` (slow scalar oracle, for tests), `netlite` (netlite's SIMD kernels) or
    * `openblas` (falls back to `netlite` when not compiled in).
    */
