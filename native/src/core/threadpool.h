@@ -4,12 +4,17 @@
 // executes its loop inline on its own thread instead of waiting. Concurrent
 // predictions therefore never deadlock and never oversubscribe beyond
 // (runs in flight + threads - 1) threads.
+// A loop's chunks are split into one contiguous segment per thread (the caller
+// owns the first); a thread runs its own segment first, then helps with what is
+// left of the others from their ends. So a thread mostly handles the same part
+// of consecutive loops, and data stays in the cache of the core that wrote it.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <type_traits>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -49,6 +54,15 @@ class ThreadPool {
   };
   void run_range(int64_t n, const RangeFn& fn, int64_t grain);
   void worker_loop(int index);
+  // Runs the chunks of the current job: first those of thread `self`'s own
+  // segment from its front, then any left in the other segments, from their back.
+  void run_chunks(int self, const RangeFn& fn, int64_t n, int64_t chunk);
+
+  // Each thread's share of a job's chunks, [front, back) packed in one word
+  // (front in the low 32 bits): the owner takes from the front, others from the back.
+  struct alignas(64) Segment {
+    std::atomic<uint64_t> range{0};
+  };
 
   int threads_;
   std::vector<std::thread> workers_;
@@ -57,9 +71,10 @@ class ThreadPool {
   std::condition_variable cv_start_, cv_done_;
   const RangeFn* job_ = nullptr;
   int64_t job_n_ = 0, job_chunk_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::unique_ptr<Segment[]> segments_;  // one per thread (index 0: the caller)
   std::atomic<int> pending_{0};
   std::atomic<uint64_t> generation_{0};
+  std::atomic<int> caller_cpu_{-1};  // the CPU of the current job's caller, -1 when unknown
   bool stop_ = false;
 };
 
