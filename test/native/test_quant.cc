@@ -642,3 +642,35 @@ NETLITE_TEST(quant_unfusable_patterns_stay_float) {
   CHECK(got.ops.count("QConv") == 0);
   CHECK(got.bytes == ref.bytes);
 }
+
+NETLITE_TEST(quant_uint8_weights_fuse_only_when_they_fit_int8) {
+  // The integer kernels take W minus its zero point as int8: uint8 weights with
+  // zero point 10 fit while they stay within [0, 137]; one weight at 138 keeps
+  // the Conv in float (per output channel, at any position in the channel).
+  for (int bad_channel : {-1, 0, 3}) {
+    Rng r(11);
+    GraphSpec g;
+    qparams(g, "x", 0.02f, 0, kS8);
+    qparams(g, "y", 0.05f, 0, kS8);
+    qparams(g, "w", 0.01f, 10, kU8);
+    g.inputs.push_back(value_info("x", kS8, {1, 4, 6, 6}));
+    std::vector<uint8_t> w(4 * 4 * 9);
+    for (auto& v : w) v = uint8_t(r.range(0, 137));
+    w[3] = 137;
+    if (bad_channel >= 0) w[size_t(bad_channel * 36 + 35)] = 138;
+    g.initializers.push_back(tensor_of<uint8_t>("w", {4, 4, 3, 3}, kU8, w));
+    g.nodes.push_back(node("DequantizeLinear", {"x", "x_s", "x_z"}, {"xd"}, "dqx"));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dqw"));
+    g.nodes.push_back(node("Conv", {"xd", "wd"}, {"c"}, "conv", {attr_ints("pads", {1, 1, 1, 1})}));
+    g.nodes.push_back(node("QuantizeLinear", {"c", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kS8, {}));
+    const std::vector<uint8_t> x = random_bytes(144, r);
+    const Result ref = run_model(model(g), false, 1, x, {1, 4, 6, 6}, netlite::DType::Int8);
+    const Result got = run_model(model(g), true, 1, x, {1, 4, 6, 6}, netlite::DType::Int8);
+    CHECK_MSG(got.ops.count("QConv") == (bad_channel < 0 ? 1u : 0u), "bad channel %d", bad_channel);
+    // Fused or not, the answer is the float graph's (to one quantization step).
+    CHECK(got.bytes.size() == ref.bytes.size());
+    for (size_t i = 0; i < got.bytes.size() && i < ref.bytes.size(); ++i)
+      CHECK(std::abs(int(int8_t(got.bytes[i])) - int(int8_t(ref.bytes[i]))) <= 1);
+  }
+}
