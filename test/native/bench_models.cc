@@ -115,7 +115,8 @@ int main(int argc, char** argv) {
     }
   }
   for (size_t v = 0; v < g.values.size(); ++v)
-    if (plan.slots[v].storage == Plan::Storage::Alias) tensors[v].data = tensors[size_t(plan.slots[v].alias_of)].data;
+    if (plan.slots[v].storage == Plan::Storage::Alias)
+      tensors[v].data = static_cast<uint8_t*>(tensors[size_t(plan.slots[v].alias_of)].data) + plan.slots[v].alias_offset;
   std::vector<RunContext> ctxs;
   for (const Plan::Step& st : plan.steps) {
     const Node& node = g.nodes[size_t(st.node)];

@@ -1,5 +1,6 @@
 // Engine tests through the C API: import, planning, arena reuse, re-planning on
 // new shapes, and the error wall on malformed models.
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -70,6 +71,59 @@ NETLITE_TEST(planner_reuses_activation_memory_by_lifetime) {
   CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
   CHECK_MSG(mem.arena_bytes <= 3 * 4096, "arena %llu bytes", (unsigned long long)mem.arena_bytes);
   CHECK(mem.arena_bytes >= 2 * 4096);
+  netlite_model_free(m);
+}
+
+NETLITE_TEST(planner_writes_concat_inputs_in_place_at_batch_one) {
+  // y = Concat(Relu(x), -x, |x|) on channels, plus views of two of its inputs
+  // (Reshapes made before the Concat) as outputs. At batch 1 the inputs are
+  // written straight into y (no copy, no buffers of their own); at batch 2 they
+  // are not contiguous in y and the Concat copies. Both give the same values.
+  GraphSpec g;
+  g.initializers.push_back(tensor_i64("flat", {2}, {-1, 64}));
+  g.nodes.push_back(node("Relu", {"x"}, {"r"}, "relu"));
+  g.nodes.push_back(node("Reshape", {"r", "flat"}, {"rs"}, "view_r"));
+  g.nodes.push_back(node("Neg", {"x"}, {"n"}, "neg"));
+  g.nodes.push_back(node("Reshape", {"n", "flat"}, {"ns"}, "view_n"));
+  g.nodes.push_back(node("Abs", {"x"}, {"a"}, "abs"));
+  g.nodes.push_back(node("Concat", {"r", "n", "a"}, {"y"}, "concat", {attr_int("axis", 1)}));
+  g.inputs.push_back(value_info("x", 1, {-1, 4, 4, 4}));
+  g.outputs.push_back(value_info("y", 1, {-1, 12, 4, 4}));
+  g.outputs.push_back(value_info("rs", 1, {-1, 64}));
+  g.outputs.push_back(value_info("ns", 1, {-1, 64}));
+  netlite_model* m = engine_test::load(model(g));
+  if (!CHECK_MSG(m, "%s", netlite_last_error())) return;
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+  // Planned at batch 1: y (768 bytes) and nothing else; copying would need 3 x 256 more.
+  CHECK_MSG(mem.arena_bytes <= 1024, "arena %llu bytes", (unsigned long long)mem.arena_bytes);
+  netlite_session* s = nullptr;
+  CHECK(netlite_session_create(m, &s) == NETLITE_OK);
+  for (int64_t batch : {1, 2, 1}) {
+    std::vector<float> x(size_t(batch * 64));
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 37 % 23) - 11) * 0.5f;
+    int64_t dims[4] = {batch, 4, 4, 4};
+    CHECK(netlite_session_set_input(s, "x", NETLITE_DTYPE_FLOAT32, dims, 4, x.data(), x.size() * 4) == NETLITE_OK);
+    if (!CHECK_MSG(netlite_session_run(s) == NETLITE_OK, "%s", netlite_last_error())) break;
+    netlite_tensor y, rs, ns;
+    CHECK(netlite_session_output(s, 0, &y) == NETLITE_OK);
+    CHECK(netlite_session_output(s, 1, &rs) == NETLITE_OK);
+    CHECK(netlite_session_output(s, 2, &ns) == NETLITE_OK);
+    CHECK(y.size_bytes == size_t(batch) * 192 * 4 && rs.size_bytes == size_t(batch) * 256);
+    const float* yv = static_cast<const float*>(y.data);
+    const float* rv = static_cast<const float*>(rs.data);
+    const float* nv = static_cast<const float*>(ns.data);
+    bool ok = true;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t i = 0; i < 64; ++i) {
+        const float v = x[size_t(b * 64 + i)];
+        const float* yb = yv + b * 192;
+        ok = ok && yb[i] == (v > 0 ? v : 0.0f) && yb[64 + i] == -v && yb[128 + i] == std::fabs(v);
+        ok = ok && rv[b * 64 + i] == (v > 0 ? v : 0.0f) && nv[b * 64 + i] == -v;
+      }
+    CHECK_MSG(ok, "batch %lld", (long long)batch);
+  }
+  netlite_session_free(s);
   netlite_model_free(m);
 }
 

@@ -26,6 +26,7 @@ struct Plan {
     size_t offset = 0;      // Arena: byte offset
     size_t bytes = 0;       // Arena: byte size
     int alias_of = -1;      // Alias: the value whose bytes this one views (never itself an Alias)
+    size_t alias_offset = 0;  // Alias: where in alias_of's bytes (a Concat input written in place)
     int input_index = -1;   // Input: index into the model's inputs
     Tensor folded;          // Folded: owned contents (or a view sharing an owner)
   };

@@ -71,7 +71,10 @@ void Session::prepare() {
   // Inputs may move between runs without a new plan; views of them follow.
   for (int v : input_values_)
     tensors_[size_t(v)].data = const_cast<void*>(bound_[size_t(plan_->slots[size_t(v)].input_index)].data);
-  for (int v : alias_values_) tensors_[size_t(v)].data = tensors_[size_t(plan_->slots[size_t(v)].alias_of)].data;
+  for (int v : alias_values_) {
+    const Plan::Slot& s = plan_->slots[size_t(v)];
+    tensors_[size_t(v)].data = static_cast<uint8_t*>(tensors_[size_t(s.alias_of)].data) + s.alias_offset;
+  }
 }
 
 void Session::bind_plan(std::shared_ptr<const Plan> p) {
