@@ -6,6 +6,7 @@
 //                          own build directory, so switching does not rebuild the other
 //   NETLITE_SANITIZE=address,undefined   sanitizer build (own build directory too)
 //   NETLITE_NATIVE_BUILD_TYPE=Debug      default Release
+//   NETLITE_NATIVE_BUILD_ONLY=1          build the test binary, do not run it
 //   NETLITE_NATIVE_TREE=amalgamation     link the tests against the single file instead of
 //                          the modular tree (one big translation unit: much less CPU
 //                          for a from-scratch build, no incremental builds)
@@ -23,7 +24,9 @@ const blas = ['0', 'off', 'false', 'no'].includes(env) ? 'OFF' : ['1', 'on', 'tr
 const sanitize = process.env.NETLITE_SANITIZE || '';
 const buildType = process.env.NETLITE_NATIVE_BUILD_TYPE || 'Release';
 const tree = process.env.NETLITE_NATIVE_TREE === 'amalgamation' ? 'amalgamation' : 'modular';
-const suffix = [blas === 'OFF' ? 'noblas' : '', sanitize ? 'san' : '', tree === 'amalgamation' ? 'single' : '',
+// A libFuzzer-instrumented build (CI: clang, fuzzer-no-link) gets its own directory too.
+const suffix = [blas === 'OFF' ? 'noblas' : '', sanitize ? (sanitize.includes('fuzzer') ? 'sanfuzz' : 'san') : '',
+  tree === 'amalgamation' ? 'single' : '',
   buildType === 'Release' ? '' : buildType.toLowerCase()]
   .filter(Boolean)
   .join('-');
@@ -72,6 +75,10 @@ if (run('cmake', ['--build', buildDir, '--target', 'netlite_native_tests', '-j',
 }
 const exe = path.join(buildDir, process.platform === 'win32' ? 'netlite_native_tests.exe' : 'netlite_native_tests');
 const built = ((Date.now() - started) / 1000).toFixed(1);
+if (process.env.NETLITE_NATIVE_BUILD_ONLY) {
+  process.stdout.write(`run-native-tests: built ${path.relative(root, exe)} in ${built} s (NETLITE_NATIVE_BUILD_ONLY: not run)\n`);
+  process.exit(0);
+}
 process.stdout.write(`run-native-tests: built in ${built} s; running ${path.relative(root, exe)}\n`);
 const status = run(exe, process.argv.slice(2), {
   env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || 'print_stacktrace=1:halt_on_error=1' },

@@ -4,8 +4,10 @@
 #   FUZZ_SECONDS=120 bash test/fuzz/run.sh        # default 120 s
 #   FUZZ_JOBS=1                                   # parallel fuzzing processes (default 1)
 #   CXX=clang++-14                                # any clang with libFuzzer (default: clang++ or clang++-14)
-#   FUZZ_BUILD_ONLY=1                             # compile the target and stop (CI builds it
-#                                                 # beside the sanitizer tests, then runs it)
+#   FUZZ_BUILD_ONLY=1                             # compile the target and stop
+#   FUZZ_LINK_OBJECT=path/netlite.cc.o            # link this object of the single file instead of
+#   FUZZ_LINK_LIBS="-lopenblas"                   # compiling it (CI: the sanitizer tests' object,
+#                                                 # built by clang with fuzzer-no-link coverage)
 #
 # The single file (amalgamation) and the target are compiled with
 # -fsanitize=fuzzer,address,undefined into build-fuzz/. The seed corpus is built from
@@ -34,7 +36,15 @@ if [ -z "$cxx" ]; then echo "fuzz: no clang++ found (apt-get install clang libfu
 # 1. The amalgamation, then the fuzzer binary (rebuilt only when a source changed).
 node "$root/tools/amalgamate.js" --out "$out/amalgamation" >/dev/null
 bin="$out/fuzz_load"
-if [ ! -x "$bin" ] || [ "$out/amalgamation/netlite.cc" -nt "$bin" ] || [ "$here/fuzz_load.cc" -nt "$bin" ]; then
+if [ -n "${FUZZ_LINK_OBJECT:-}" ]; then
+  echo "fuzz: linking with $cxx against $FUZZ_LINK_OBJECT"
+  # shellcheck disable=SC2086  # FUZZ_LINK_LIBS is a list of linker arguments
+  "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -I"$out/amalgamation" -I"$root/native/include" \
+    "$here/fuzz_load.cc" "$FUZZ_LINK_OBJECT" ${FUZZ_LINK_LIBS:-} -lpthread -o "$bin.tmp"
+  mv "$bin.tmp" "$bin"
+elif [ ! -x "$bin" ] || [ "$out/amalgamation/netlite.cc" -nt "$bin" ] || [ "$here/fuzz_load.cc" -nt "$bin" ]; then
   echo "fuzz: compiling with $cxx (sanitizers: fuzzer,address,undefined)"
   t0=$SECONDS
   "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer \

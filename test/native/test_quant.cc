@@ -77,7 +77,7 @@ template <typename T>
 std::string tensor_of(const std::string& name, const std::vector<int64_t>& dims, int elem_type, const std::vector<T>& v) {
   return tensor_raw(name, dims, elem_type, v.data(), v.size() * sizeof(T));
 }
-constexpr int kF32 = 1, kU8 = 2, kS8 = 3, kI32 = 6, kI64 = 7;
+constexpr int kF32 = 1, kU8 = 2, kS8 = 3, kI32 = 6;
 
 // Adds scale/zero point initializers "<p>_s" and "<p>_z".
 void qparams(GraphSpec& g, const std::string& p, float scale, int zp, int type) {
