@@ -37,6 +37,8 @@ class Concat final : public OpKernel {
     ctx.set_output(0, first.dtype, out);
   }
 
+  std::optional<int64_t> joins_inputs_along() const override { return axis_; }
+
   void run(RunContext& ctx) const override {
     Tensor& y = ctx.out(0);
     const size_t es = dtype_size(y.dtype);

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,10 @@ class OpKernel {
   // Flatten, Squeeze, Identity...). The planner gives the output no storage and
   // run() is not called.
   virtual bool aliases_input() const { return false; }
+  // For a kernel whose output is its inputs joined along one axis and nothing
+  // else (Concat): that axis, possibly negative. The planner may then have the
+  // producers write the inputs into the output and skip run(). Otherwise nullopt.
+  virtual std::optional<int64_t> joins_inputs_along() const { return std::nullopt; }
   // True when the planner may evaluate the node at plan time once all of its
   // inputs are known there (pure functions of their inputs: almost every op).
   virtual bool foldable() const { return true; }

@@ -290,6 +290,18 @@ class Fuser {
   // Per-channel weight parameters expanded to `channels` values; false unless
   // per tensor or per axis `axis` with `channels` entries, and every weight
   // minus its zero point fits int8.
+  // Smallest and largest of n bytes (a branch-free loop the compiler vectorizes).
+  template <typename T>
+  static void extremes(const T* p, int64_t n, int64_t* lo, int64_t* hi) {
+    T mn = std::numeric_limits<T>::max(), mx = std::numeric_limits<T>::min();
+    for (int64_t i = 0; i < n; ++i) {
+      mn = std::min(mn, p[i]);
+      mx = std::max(mx, p[i]);
+    }
+    *lo = mn;
+    *hi = mx;
+  }
+
   static bool weight_params(const Tensor& w, const QParams& p, int64_t axis, int64_t channels,
                             std::vector<float>* scale, std::vector<int64_t>* zero) {
     if (!(w.dtype == DType::Int8 || w.dtype == DType::UInt8)) return false;
@@ -300,30 +312,13 @@ class Fuser {
     int64_t inner = 1;
     for (size_t d = size_t(axis) + 1; d < w.rank(); ++d) inner *= w.shape[d];
     const int64_t n = w.numel();
-    // Per run of one channel: its extremes (a branch-free loop the compiler vectorizes), then one test.
+    // Per run of one channel: its extremes, then one test.
     for (int64_t i0 = 0, c = 0; i0 < n; i0 += inner, c = (c + 1) % channels) {
       const int64_t z = (*zero)[size_t(c)], i1 = std::min(n, i0 + inner);
       if (z == 0 && w.dtype == DType::Int8) continue;
       int64_t lo = 0, hi = 0;
-      if (w.dtype == DType::Int8) {
-        const int8_t* p = w.ptr<int8_t>();
-        int8_t mn = 127, mx = -128;
-        for (int64_t i = i0; i < i1; ++i) {
-          mn = std::min(mn, p[i]);
-          mx = std::max(mx, p[i]);
-        }
-        lo = mn;
-        hi = mx;
-      } else {
-        const uint8_t* p = w.ptr<uint8_t>();
-        uint8_t mn = 255, mx = 0;
-        for (int64_t i = i0; i < i1; ++i) {
-          mn = std::min(mn, p[i]);
-          mx = std::max(mx, p[i]);
-        }
-        lo = mn;
-        hi = mx;
-      }
+      if (w.dtype == DType::Int8) extremes(w.ptr<int8_t>() + i0, i1 - i0, &lo, &hi);
+      else extremes(w.ptr<uint8_t>() + i0, i1 - i0, &lo, &hi);
       if (i1 > i0 && (lo - z < -128 || hi - z > 127)) return false;
     }
     return true;

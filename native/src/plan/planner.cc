@@ -63,11 +63,12 @@ size_t place(std::vector<Interval>& bufs) {
 // has nothing left to do (no step). SqueezeNet's fire modules spent 3% of a run
 // copying expand outputs. Views made earlier of an input (a Reshape of it)
 // follow it. Returns false to plan a copy instead.
-bool concat_in_place(const Node& node, Plan& plan) {
-  if (node.op_type != "Concat" || !node.domain.empty() || node.outputs.size() != 1 || node.outputs[0] < 0) return false;
+bool concat_in_place(const Node& node, const OpKernel& kernel, Plan& plan) {
+  const std::optional<int64_t> joined = kernel.joins_inputs_along();
+  if (!joined || node.outputs.size() != 1 || node.outputs[0] < 0) return false;
   const int out = node.outputs[0];
   const Plan::Slot& y = plan.slots[size_t(out)];
-  const int64_t axis = node.attr_int("axis", 1);
+  const int64_t axis = *joined;
   const int64_t a = axis < 0 ? axis + int64_t(y.shape.size()) : axis;
   if (a < 0 || a >= int64_t(y.shape.size())) return false;
   for (int64_t d = 0; d < a; ++d)
@@ -221,7 +222,7 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
       }
       continue;
     }
-    if (concat_in_place(node, plan)) continue;
+    if (concat_in_place(node, k, plan)) continue;
     if (k.foldable() && (all_known || k.shape_only()) && out_elems <= kFoldLimit) {
       std::vector<Tensor> shape_views(node.inputs.size());
       std::vector<const Tensor*> ins;
