@@ -11,3 +11,5 @@ NETLITE_OP(LayerNormalization)
 NETLITE_OP(LRN)
 NETLITE_OP(MatMul)
 NETLITE_OP(MaxPool)
+// Of the "netlite" domain: [1x1 Conv ->] depthwise Conv -> 1x1 Conv, fused by passes/fuse_conv.cc.
+NETLITE_OP(DepthwiseBlock)

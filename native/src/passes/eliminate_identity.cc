@@ -48,6 +48,7 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   fold_batchnorm_into_conv(g);
   fuse_conv_activation(g);
   fuse_conv_residual(g);
+  fuse_depthwise_block(g);
   g.prune();
 }
 

@@ -6,6 +6,9 @@
 //  - fuse_conv_residual: Conv -> Add(other) [-> Relu / Clip] becomes one Conv
 //    with `other` as an internal fourth input (netlite_fused_residual), added
 //    while each output block is in cache (ResNet's and MobileNet-V2's skips).
+//  - fuse_depthwise_block: [1x1 Conv ->] depthwise Conv -> 1x1 Conv (each with
+//    its fused activation, the last with its fused residual) becomes one
+//    netlite.DepthwiseBlock, run band by band (ops/depthwise_block.cc).
 // All only fire when the Conv output has exactly one consumer and is not a
 // graph output, so no other reader can see the changed values.
 #include <cmath>
@@ -97,6 +100,49 @@ bool shape_excludes(const Value& v, const Tensor& w) {
   if (!v.has_shape) return false;
   if (v.shape.size() != w.shape.size()) return true;
   return v.shape.size() > 1 && v.shape[1] >= 0 && v.shape[1] != w.shape[0];
+}
+
+// A Conv node with constant float weights of rank 4, no fused residual unless
+// `residual_ok`; null otherwise.
+const Tensor* conv2d_weights(const Graph& g, const Node& n, bool residual_ok) {
+  if (!n.domain.empty() || n.op_type != "Conv" || n.outputs.size() != 1 || n.outputs[0] < 0) return nullptr;
+  if (!residual_ok && n.has_attr("netlite_fused_residual")) return nullptr;
+  const Tensor* w = const_f32(g, n, 1);
+  return w && w->rank() == 4 ? w : nullptr;
+}
+
+bool all_equal(const std::vector<int64_t>& v, int64_t x) {
+  for (int64_t e : v) if (e != x) return false;
+  return true;
+}
+
+// A 1x1, stride-1, unpadded, ungrouped Conv (dilations do not matter for 1x1).
+bool is_pointwise_conv(const Node& n, const Tensor& w) {
+  if (w.shape[2] != 1 || w.shape[3] != 1 || n.attr_int("group", 1) != 1) return false;
+  const std::string ap = n.attr_string("auto_pad", "NOTSET");
+  return all_equal(n.attr_ints("kernel_shape"), 1) && all_equal(n.attr_ints("strides"), 1) &&
+         all_equal(n.attr_ints("pads"), 0) && (ap == "NOTSET" || ap.empty() || ap == "VALID" || ap == "SAME_UPPER" ||
+                                               ap == "SAME_LOWER");
+}
+
+// A 2-D depthwise Conv (group == channels, weights [M,1,KH,KW]) whose explicit
+// vertical pads are smaller than the kernel's extent (DepthwiseBlock's bands
+// need every output row to read an input row; SAME pads always are).
+bool is_depthwise_conv(const Node& n, const Tensor& w) {
+  if (w.shape[1] != 1 || n.attr_int("group", 1) != w.shape[0] || w.shape[0] < 1) return false;
+  const std::vector<int64_t> ks = n.attr_ints("kernel_shape");
+  if (!ks.empty() && (ks.size() != 2 || ks[0] != w.shape[2] || ks[1] != w.shape[3])) return false;
+  const std::vector<int64_t> dil = n.attr_ints("dilations"), pads = n.attr_ints("pads");
+  if (!dil.empty() && dil.size() != 2) return false;
+  if (!pads.empty() && pads.size() != 4) return false;
+  const int64_t extent = (w.shape[2] - 1) * (dil.empty() ? 1 : dil[0]) + 1;
+  return pads.empty() || (pads[0] < extent && pads[2] < extent);
+}
+
+// Copies conv's fused-activation attributes onto `fused` under `prefix`.
+void copy_activation(const Node& conv, const std::string& prefix, Node* fused) {
+  for (const char* name : {"netlite_fused_activation", "netlite_fused_activation_min", "netlite_fused_activation_max"})
+    if (conv.has_attr(name)) fused->attrs[prefix + name] = conv.attrs.at(name);
 }
 
 }  // namespace fuse_conv_detail
@@ -257,6 +303,69 @@ int fuse_conv_residual(Graph& g) {
     for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
     g.nodes = std::move(kept);
     g.toposort();  // the residual's producer may come after the conv in node order
+  }
+  return fused;
+}
+
+int fuse_depthwise_block(Graph& g) {
+  using namespace fuse_conv_detail;
+  std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  std::vector<Node> added;
+  std::vector<int> producer(g.values.size(), -1);  // Value::producer may be stale after the passes above
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    for (int o : g.nodes[n].outputs) if (o >= 0) producer[size_t(o)] = int(n);
+  int fused = 0;
+  for (size_t di = 0; di < g.nodes.size(); ++di) {
+    const Node& dw = g.nodes[di];
+    const Tensor* wd = drop[di] ? nullptr : conv2d_weights(g, dw, false);
+    if (!wd || !is_depthwise_conv(dw, *wd) || dw.inputs[0] < 0 || uses[size_t(dw.outputs[0])] != 1) continue;
+    size_t slot = 0;
+    const int pi = sole_consumer(g, dw.outputs[0], &slot);
+    if (pi < 0 || slot != 0 || drop[size_t(pi)]) continue;
+    const Node& proj = g.nodes[size_t(pi)];
+    const Tensor* wp = conv2d_weights(g, proj, true);
+    if (!wp || !is_pointwise_conv(proj, *wp) || wp->shape[1] != wd->shape[0]) continue;
+    // The expand conv: the depthwise conv's input, when a 1x1 Conv read by nothing else writes it.
+    int ei = producer[size_t(dw.inputs[0])];
+    if (ei >= 0) {
+      const Node& ex = g.nodes[size_t(ei)];
+      const Tensor* we = drop[size_t(ei)] ? nullptr : conv2d_weights(g, ex, false);
+      if (!we || !is_pointwise_conv(ex, *we) || we->shape[0] != wd->shape[0] || ex.inputs[0] < 0 ||
+          uses[size_t(dw.inputs[0])] != 1)
+        ei = -1;
+    }
+    Node f;
+    f.name = dw.name;
+    f.op_type = "DepthwiseBlock";
+    f.domain = "netlite";
+    f.opset = 1;
+    for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad"})
+      if (dw.has_attr(a)) f.attrs[a] = dw.attrs.at(a);
+    auto in = [](const Node& n, size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
+    if (ei >= 0) {
+      const Node& ex = g.nodes[size_t(ei)];
+      f.inputs = {ex.inputs[0], ex.inputs[1], in(ex, 2)};
+      copy_activation(ex, "expand.", &f);
+    } else {
+      f.inputs = {dw.inputs[0], -1, -1};
+    }
+    f.inputs.insert(f.inputs.end(), {dw.inputs[1], in(dw, 2), proj.inputs[1], in(proj, 2), in(proj, 3)});
+    copy_activation(dw, "depthwise.", &f);
+    copy_activation(proj, "project.", &f);
+    f.outputs = proj.outputs;
+    while (!f.inputs.empty() && f.inputs.back() < 0) f.inputs.pop_back();
+    drop[di] = drop[size_t(pi)] = 1;
+    if (ei >= 0) drop[size_t(ei)] = 1;
+    added.push_back(std::move(f));
+    ++fused;
+  }
+  if (fused) {
+    std::vector<Node> kept;
+    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+    for (Node& n : added) kept.push_back(std::move(n));
+    g.nodes = std::move(kept);
+    g.toposort();
   }
   return fused;
 }

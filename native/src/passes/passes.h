@@ -32,6 +32,11 @@ int fuse_conv_activation(Graph& g);
 
 int fuse_conv_residual(Graph& g);
 
+// [1x1 Conv ->] depthwise Conv -> 1x1 Conv [+ fused residual] (after the two
+// passes above) becomes one netlite.DepthwiseBlock that runs band by band with
+// its intermediate tensors in per-thread buffers.
+int fuse_depthwise_block(Graph& g);
+
 // QDQ patterns (DequantizeLinear -> op -> QuantizeLinear) become integer ops of
 // the "netlite" domain (QConv, QMatMul, QAdd, QGlobalAveragePool, QLookup) where
 // that is exact up to rounding; runs before fold_constants (see fuse_qdq.cc).

@@ -29,17 +29,18 @@ void check_len(const Node& node, const char* name, const std::vector<int64_t>& v
 
 }  // namespace conv_util_detail
 
-FusedActivation parse_fused_activation(const Node& node) {
+FusedActivation parse_fused_activation(const Node& node, const std::string& prefix) {
   FusedActivation a;
-  if (!node.has_attr(kFusedActivationAttr)) return a;
-  const std::string kind = node.attr_string(kFusedActivationAttr, "");
+  const std::string attr = prefix + kFusedActivationAttr;
+  if (!node.has_attr(attr)) return a;
+  const std::string kind = node.attr_string(attr, "");
   if (kind == "Relu") {
     a.kind = Activation::Relu;
     a.min = 0.0f;
   } else if (kind == "Clip") {
     a.kind = Activation::Clip;
-    a.min = node.attr_float(kFusedActivationMinAttr, a.min);
-    a.max = node.attr_float(kFusedActivationMaxAttr, a.max);
+    a.min = node.attr_float(prefix + kFusedActivationMinAttr, a.min);
+    a.max = node.attr_float(prefix + kFusedActivationMaxAttr, a.max);
   } else if (!kind.empty() && kind != "None") {
     fail(StatusCode::InvalidModel, node.describe(), ": unknown fused activation '", kind, "'");
   }

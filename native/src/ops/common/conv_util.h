@@ -36,7 +36,8 @@ constexpr const char* kFusedActivationMinAttr = "netlite_fused_activation_min";
 constexpr const char* kFusedActivationMaxAttr = "netlite_fused_activation_max";
 
 // Reads the fused-activation attributes above (None when absent); throws InvalidModel on bad values.
-FusedActivation parse_fused_activation(const Node& node);
+// A fused node holding several convs' activations names them "<prefix><attribute>".
+FusedActivation parse_fused_activation(const Node& node, const std::string& prefix = "");
 
 // The Conv kernel's public face for graph passes.
 class FusableConv : public OpKernel {

@@ -1,0 +1,384 @@
+// netlite.DepthwiseBlock: [1x1 expand Conv] -> depthwise Conv -> 1x1 project Conv
+// [+ residual], the inverted-residual block of MobileNet-V2 and its kin, run
+// band by band (passes/fuse_conv.cc, fuse_depthwise_block, creates it).
+//
+// Run as three convs, each intermediate tensor (6x the block's channels in
+// MobileNet-V2, 4.8 MB at 112x112) goes to memory and back twice, and with
+// several threads the three convs split the work differently (GEMMs by
+// position or channel, the depthwise conv by channel), so about half of each
+// tensor crosses between cores. Here each thread takes a contiguous range of
+// output rows, and walks it in bands of a few rows: the expand GEMM writes the
+// band's input rows into a small per-thread buffer (rows shared with the
+// previous band are kept, not recomputed), the depthwise conv reads them into a
+// second buffer, and the project GEMM writes the band's output rows (then the
+// residual is added while they are in cache). Both buffers stay in L2, and only
+// the halo rows at the edges of a thread's range are computed twice.
+// With few output rows per thread (the 7x7 and 14x14 stages at 2 threads) the
+// halo would cost more than it saves: the image is then done in three stages,
+// each split over the pool, like the three convs but without their tensors.
+//
+// Inputs: X [N,C,H,W]; We [E,C,1,1], Be [E] (both absent without an expand
+// conv, then E = C); Wd [E,1,KH,KW], Bd [E]; Wp [P,E,1,1], Bp [P]; R [N,P,OH,OW]
+// (the fused residual, optional). Biases are optional. Attributes: the
+// depthwise conv's kernel_shape / strides / pads / dilations / auto_pad, and
+// each conv's fused activation under the prefixes "expand.", "depthwise.",
+// "project." (see ops/common/conv_util.h). Float32, 2-D.
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "../kernels/conv.h"
+#include "common/conv_util.h"
+#include "common/slot_pool.h"
+#include "op.h"
+
+namespace netlite {
+namespace ops {
+namespace depthwise_block_detail {
+
+enum Input { kX = 0, kWe = 1, kBe = 2, kWd = 3, kBd = 4, kWp = 5, kBp = 6, kR = 7, kInputs = 8 };
+
+// Budget for one band's two buffers (expanded input rows + depthwise output
+// rows). MobileNet-V2 at 1 thread (bench_models, alternating runs, median of 8):
+// 256 KB 4.82 ms, 512 KB 4.77, 1 MB 4.98; the three convs 5.25.
+constexpr int64_t kBandBytes = 512 * 1024;
+// A band's GEMMs get at least this many columns (positions) when the range
+// allows: narrower ones waste much of their last 32-column strip (14x14 in
+// bands of 3 rows: 42 columns in two strips).
+constexpr int64_t kMinBandPositions = 256;
+// Below this many output rows per thread, the image is done in stages instead of bands.
+constexpr int64_t kMinRowsPerRange = 6;
+
+struct Dims {
+  int64_t N = 0, C = 0, E = 0, P = 0, IH = 0, IW = 0, OH = 0, OW = 0;
+  kernels::ConvShape g;  // the depthwise conv over a whole plane
+  bool expand = false;
+
+  int64_t kh_extent() const { return (g.kernel[0] - 1) * g.dilation[0] + 1; }
+  // Input rows [lo, hi) that output rows [o0, o1) read, clipped to the image.
+  int64_t in_lo(int64_t o0) const { return std::clamp<int64_t>(o0 * g.stride[0] - g.pad[0], 0, IH); }
+  int64_t in_hi(int64_t o1) const {
+    return std::clamp<int64_t>((o1 - 1) * g.stride[0] - g.pad[0] + kh_extent(), 0, IH);
+  }
+  // Most input rows a band of `nb` output rows reads.
+  int64_t band_in_rows(int64_t nb) const { return std::min(IH, (nb - 1) * g.stride[0] + kh_extent()); }
+};
+
+struct Plan {
+  bool staged = false;  // whole image in three pool-wide stages
+  int64_t ranges = 1;   // row ranges per image (banded)
+  int64_t nb = 1;       // output rows per band
+  int64_t slots = 1;
+  int64_t ebuf = 0, dbuf = 0, pad = 0;  // floats per slot: expanded rows, depthwise rows, padded plane
+  int64_t slot_floats() const { return ebuf + dbuf + pad; }
+};
+
+inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out_rows, int64_t pad_top) {
+  kernels::ConvShape s = d.g;
+  s.in[0] = in_rows;
+  s.out[0] = out_rows;
+  s.pad[0] = pad_top;
+  return s;
+}
+
+inline Plan make_plan(const Dims& d, int threads) {
+  Plan p;
+  const int64_t T = std::clamp<int64_t>(threads, 1, kMaxSlots);
+  const int64_t per_pos = d.E * (d.expand ? 1 : 0);  // expanded floats per input position
+  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
+    p.staged = true;
+    p.nb = d.OH;
+    p.slots = T;
+    p.ebuf = per_pos * d.IH * d.IW;
+    p.dbuf = d.E * d.OH * d.OW;
+    p.pad = kernels::depthwise_scratch_floats(d.g);
+    // The buffers are shared by the stages; only the padded planes are per slot.
+    return p;
+  }
+  p.ranges = d.N >= T ? 1 : std::min(d.OH, (T + d.N - 1) / d.N);
+  const int64_t range_rows = (d.OH + p.ranges - 1) / p.ranges;
+  auto band_floats = [&](int64_t nb) { return per_pos * d.band_in_rows(nb) * d.IW + d.E * nb * d.OW; };
+  int64_t nb = 1;
+  while (nb < range_rows && (band_floats(nb + 1) * int64_t(sizeof(float)) <= kBandBytes || nb * d.OW < kMinBandPositions))
+    ++nb;
+  p.nb = nb;
+  p.slots = std::min(T, d.N * p.ranges);
+  p.ebuf = per_pos * d.band_in_rows(nb) * d.IW;
+  p.dbuf = d.E * nb * d.OW;
+  p.pad = kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
+  return p;
+}
+
+inline int64_t scratch_floats(const Plan& p) {
+  return p.staged ? p.ebuf + p.dbuf + p.slots * p.pad : p.slots * p.slot_floats();
+}
+
+// Per-run views of the inputs and the three epilogues.
+struct Args {
+  const float *x, *we, *be, *wd, *bd, *wp, *bp, *r;
+  float* y;
+  kernels::Epilogue expand_ep, dw_ep, project_ep;  // dw_ep without its bias (per plane)
+  bool res_clamp = false;
+  float res_lo = 0.0f, res_hi = 0.0f;
+  kernels::GemmBackend gemm = kernels::GemmBackend::Auto;
+};
+
+class DepthwiseBlock final : public OpKernel {
+ public:
+  DepthwiseBlock(const Node& node, const Graph&) {
+    attrs_ = parse_window_attrs(node, false);
+    expand_act_ = parse_fused_activation(node, "expand.");
+    dw_act_ = parse_fused_activation(node, "depthwise.");
+    project_act_ = parse_fused_activation(node, "project.");
+    if (node.inputs.size() > size_t(kInputs))
+      fail(StatusCode::InvalidModel, node.describe(), ": takes at most ", int(kInputs), " inputs");
+  }
+
+  bool uses_sgemm() const override { return true; }
+
+  void infer(InferContext& ctx) const override {
+    const Node& node = ctx.node;
+    const TensorMeta& x = ctx.input(kX);
+    const TensorMeta& wd = ctx.input(kWd);
+    const TensorMeta& wp = ctx.input(kWp);
+    for (size_t i = 0; i < size_t(kInputs); ++i)
+      if (ctx.has_input(i)) ctx.expect_dtype(i, {DType::Float32});
+    if (x.shape.size() != 4 || !shape_known(x.shape))
+      fail(StatusCode::ShapeMismatch, node.describe(), ": input X must be a known 4-D NCHW shape, got ",
+           shape_str(x.shape));
+    const bool expand = ctx.has_input(kWe);
+    const int64_t C = x.shape[1];
+    const int64_t E = expand && !ctx.input(kWe).shape.empty() ? ctx.input(kWe).shape[0] : C;
+    if (expand && ctx.input(kWe).shape != Shape{E, C, 1, 1})
+      fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", C, " channels but the expand weight is ",
+           shape_str(ctx.input(kWe).shape));
+    if (wd.shape.size() != 4 || wd.shape[0] != E || wd.shape[1] != 1 || wd.shape[2] < 1 || wd.shape[3] < 1)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": depthwise weight ", shape_str(wd.shape), " must be [", E,
+           ",1,KH,KW]");
+    if (wp.shape.size() != 4 || wp.shape[1] != E || wp.shape[2] != 1 || wp.shape[3] != 1)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": project weight ", shape_str(wp.shape), " must be [P,", E,
+           ",1,1]");
+    const int64_t P = wp.shape[0];
+    const std::pair<Input, int64_t> biases[] = {{kBe, E}, {kBd, E}, {kBp, P}};
+    for (const auto& b : biases)
+      if (ctx.has_input(b.first) && ctx.input(b.first).shape != Shape{b.second})
+        fail(StatusCode::ShapeMismatch, node.describe(), ": bias ", shape_str(ctx.input(b.first).shape),
+             " must have shape [", b.second, "]");
+    if (ctx.has_input(kBe) && !expand)
+      fail(StatusCode::InvalidModel, node.describe(), ": an expand bias without an expand weight");
+    const WindowGeometry g = forward_geometry(node, attrs_, 2, x.shape.data() + 2, wd.shape.data() + 2);
+    const Dims d = dims_of(x.shape, E, P, g, expand);
+    // Every output row must read at least one input row (so a band's local top
+    // padding is never negative): the fusion pass only fuses such pads.
+    if (g.pad[0] >= d.kh_extent() || g.pad_end[0] >= d.kh_extent())
+      fail(StatusCode::Unsupported, node.describe(), ": padding larger than the kernel");
+    const Shape ys = {d.N, P, d.OH, d.OW};
+    if (ctx.has_input(kR) && ctx.input(kR).shape != ys)
+      fail(StatusCode::ShapeMismatch, node.describe(), ": fused residual ", shape_str(ctx.input(kR).shape),
+           " must have the output's shape ", shape_str(ys));
+    ctx.set_output(0, DType::Float32, ys);
+    const size_t floats = std::max(scratch_floats(make_plan(d, ctx.threads)), scratch_floats(make_plan(d, 1)));
+    ctx.scratch_bytes = floats * sizeof(float);
+  }
+
+  void run(RunContext& ctx) const override {
+    const Shape& xs = ctx.in(kX).shape;
+    const Shape& ws = ctx.in(kWd).shape;
+    const bool expand = has(ctx, kWe);
+    const int64_t E = ws[0], P = ctx.in(kWp).shape[0];
+    const WindowGeometry g = forward_geometry(ctx.node, attrs_, 2, xs.data() + 2, ws.data() + 2);
+    const Dims d = dims_of(xs, E, P, g, expand);
+    if (d.N == 0 || d.P == 0 || d.OH == 0 || d.OW == 0) return;
+    Plan p = make_plan(d, ctx.pool->threads());
+    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1);
+
+    Args a;
+    a.x = ctx.in(kX).ptr<float>();
+    a.we = expand ? ctx.in(kWe).ptr<float>() : nullptr;
+    a.be = has(ctx, kBe) ? ctx.in(kBe).ptr<float>() : nullptr;
+    a.wd = ctx.in(kWd).ptr<float>();
+    a.bd = has(ctx, kBd) ? ctx.in(kBd).ptr<float>() : nullptr;
+    a.wp = ctx.in(kWp).ptr<float>();
+    a.bp = has(ctx, kBp) ? ctx.in(kBp).ptr<float>() : nullptr;
+    a.r = has(ctx, kR) ? ctx.in(kR).ptr<float>() : nullptr;
+    a.y = ctx.out(0).ptr<float>();
+    a.expand_ep = make_epilogue(expand_act_, a.be);
+    a.dw_ep = make_epilogue(dw_act_, nullptr);
+    // With a residual the GEMM adds the bias only; the activation follows the add.
+    a.project_ep = make_epilogue(a.r ? FusedActivation() : project_act_, a.bp);
+    const kernels::Epilogue res = make_epilogue(project_act_, nullptr);
+    a.res_clamp = res.clamp;
+    a.res_lo = res.lo;
+    a.res_hi = res.hi;
+    a.gemm = ctx.gemm;
+    float* scratch = static_cast<float*>(ctx.scratch);
+
+    if (p.staged) {
+      for (int64_t n = 0; n < d.N; ++n) run_staged(ctx, d, p, a, n, scratch);
+      return;
+    }
+    SlotPool slots;
+    const int64_t range_rows = (d.OH + p.ranges - 1) / p.ranges;
+    ctx.pool->parallel_for(d.N * p.ranges, [&](int64_t tb, int64_t te) {
+      const int64_t slot = slots.acquire(p.slots);
+      float* buf = scratch + slot * p.slot_floats();
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t n = t / p.ranges, o0 = (t % p.ranges) * range_rows;
+        run_range(d, p, a, n, o0, std::min(d.OH, o0 + range_rows), buf);
+      }
+      slots.release(slot);
+    }, 1);
+  }
+
+ private:
+  static bool has(const RunContext& ctx, Input i) { return ctx.inputs.size() > size_t(i) && ctx.inputs[i]; }
+
+  static Dims dims_of(const Shape& xs, int64_t E, int64_t P, const WindowGeometry& g, bool expand) {
+    Dims d;
+    d.N = xs[0];
+    d.C = xs[1];
+    d.E = E;
+    d.P = P;
+    d.IH = xs[2];
+    d.IW = xs[3];
+    d.OH = g.out[0];
+    d.OW = g.out[1];
+    d.g = g;
+    d.expand = expand;
+    return d;
+  }
+
+  // Expand GEMM: rows [r0, r1) of image n's input into `dst` (plane stride ldd).
+  static void expand_rows(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, float* dst, int64_t ldd,
+                          ThreadPool* pool) {
+    if (r1 <= r0) return;
+    kernels::GemmArgs g;
+    g.M = d.E;
+    g.N = (r1 - r0) * d.IW;
+    g.K = d.C;
+    g.A = a.we;
+    g.lda = d.C;
+    g.B = a.x + n * d.C * d.IH * d.IW + r0 * d.IW;
+    g.ldb = d.IH * d.IW;
+    g.C = dst;
+    g.ldc = ldd;
+    g.row_bias = a.expand_ep.bias;
+    g.clamp = a.expand_ep.clamp;
+    g.lo = a.expand_ep.lo;
+    g.hi = a.expand_ep.hi;
+    kernels::sgemm(g, pool, a.gemm);
+  }
+
+  // Depthwise conv of channels [c0, c1): input planes at src (stride lds; row 0
+  // is input row `lo`), output rows [o0, o1) into dst (plane stride ldd).
+  static void depthwise_rows(const Dims& d, const Args& a, const float* src, int64_t lds, int64_t lo, int64_t hi,
+                             int64_t o0, int64_t o1, float* dst, int64_t ldd, int64_t c0, int64_t c1, float* pad) {
+    const kernels::ConvShape s = band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0]));
+    const int64_t ks = d.g.kernel[0] * d.g.kernel[1];
+    for (int64_t c = c0; c < c1; ++c)
+      kernels::depthwise_conv2d_plane_padded(s, src + c * lds, a.wd + c * ks, a.bd ? a.bd[c] : 0.0f, a.dw_ep,
+                                             dst + c * ldd, pad);
+  }
+
+  // Project GEMM of output rows [o0, o1) from the depthwise rows at src (plane
+  // stride lds), then the residual over the rows just written.
+  static void project_rows(const Dims& d, const Args& a, int64_t n, int64_t o0, int64_t o1, const float* src,
+                           int64_t lds, ThreadPool* pool) {
+    const int64_t plane = d.OH * d.OW, off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
+    kernels::GemmArgs g;
+    g.M = d.P;
+    g.N = cols;
+    g.K = d.E;
+    g.A = a.wp;
+    g.lda = d.E;
+    g.B = src;
+    g.ldb = lds;
+    g.C = a.y + off;
+    g.ldc = plane;
+    g.row_bias = a.project_ep.bias;
+    g.clamp = a.project_ep.clamp;
+    g.lo = a.project_ep.lo;
+    g.hi = a.project_ep.hi;
+    kernels::sgemm(g, pool, a.gemm);
+    if (!a.r) return;
+    if (pool) {
+      pool->parallel_for(d.P, [&](int64_t b, int64_t e) {
+        kernels::add_residual(a.y + off + b * plane, plane, a.r + off + b * plane, plane, e - b, cols, a.res_clamp,
+                              a.res_lo, a.res_hi);
+      }, 8);
+    } else {
+      kernels::add_residual(a.y + off, plane, a.r + off, plane, d.P, cols, a.res_clamp, a.res_lo, a.res_hi);
+    }
+  }
+
+  // Output rows [ob, oe) of image n, band by band, on one thread's buffers.
+  static void run_range(const Dims& d, const Plan& p, const Args& a, int64_t n, int64_t ob, int64_t oe, float* buf) {
+    float* ebuf = buf;
+    float* dbuf = buf + p.ebuf;
+    float* pad = dbuf + p.dbuf;
+    const int64_t eld = d.band_in_rows(p.nb) * d.IW;  // expanded plane stride
+    const int64_t dld = p.nb * d.OW;                    // depthwise plane stride
+    const float* x = a.x + n * d.C * d.IH * d.IW;
+    int64_t have_lo = 0, have_hi = 0;  // input rows held in ebuf (row have_lo first)
+    for (int64_t o0 = ob; o0 < oe; o0 += p.nb) {
+      const int64_t o1 = std::min(oe, o0 + p.nb);
+      const int64_t lo = d.in_lo(o0), hi = std::max(lo, d.in_hi(o1));
+      const float* src = x + lo * d.IW;
+      int64_t lds = d.IH * d.IW;
+      if (d.expand) {
+        int64_t keep = 0;
+        if (lo >= have_lo && lo < have_hi) {  // rows shared with the previous band move to the front
+          keep = have_hi - lo;
+          if (lo > have_lo)
+            for (int64_t c = 0; c < d.E; ++c)
+              std::memmove(ebuf + c * eld, ebuf + c * eld + (lo - have_lo) * d.IW,
+                           size_t(keep * d.IW) * sizeof(float));
+        }
+        expand_rows(d, a, n, lo + keep, hi, ebuf + keep * d.IW, eld, nullptr);
+        have_lo = lo;
+        have_hi = hi;
+        src = ebuf;
+        lds = eld;
+      }
+      depthwise_rows(d, a, src, lds, lo, hi, o0, o1, dbuf, dld, 0, d.E, pad);
+      project_rows(d, a, n, o0, o1, dbuf, dld, nullptr);
+    }
+  }
+
+  // Image n in three stages, each split over the pool.
+  void run_staged(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n, float* scratch) const {
+    float* ebuf = scratch;
+    float* dbuf = scratch + p.ebuf;
+    float* pads = dbuf + p.dbuf;
+    const float* src = a.x + n * d.C * d.IH * d.IW;
+    int64_t lds = d.IH * d.IW;
+    if (d.expand) {
+      expand_rows(d, a, n, 0, d.IH, ebuf, d.IH * d.IW, ctx.pool);
+      src = ebuf;
+    }
+    SlotPool slots;
+    ctx.pool->parallel_for(d.E, [&](int64_t c0, int64_t c1) {
+      const int64_t slot = slots.acquire(p.slots);
+      depthwise_rows(d, a, src, lds, 0, d.IH, 0, d.OH, dbuf, d.OH * d.OW, c0, c1, pads + slot * p.pad);
+      slots.release(slot);
+    }, 1);
+    project_rows(d, a, n, 0, d.OH, dbuf, d.OH * d.OW, ctx.pool);
+  }
+
+  WindowAttrs attrs_;
+  FusedActivation expand_act_, dw_act_, project_act_;
+};
+
+std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
+  return std::make_unique<DepthwiseBlock>(node, graph);
+}
+
+}  // namespace depthwise_block_detail
+
+extern const OpDef kOp_DepthwiseBlock = {
+    "DepthwiseBlock", "netlite", 1, 1,
+    "float32 [1x1 Conv] -> depthwise Conv -> 1x1 Conv [+ residual] run band by band (fuse_depthwise_block)",
+    depthwise_block_detail::create};
+
+}  // namespace ops
+}  // namespace netlite

@@ -1,0 +1,169 @@
+// netlite.DepthwiseBlock (passes/fuse_conv.cc fuse_depthwise_block +
+// ops/depthwise_block.cc): [1x1 Conv ->] depthwise Conv -> 1x1 Conv [+ Add]
+// models built as ONNX, loaded with optimize on (the block, 1 to 3 threads:
+// bands, several ranges, and the staged path for small images) against the
+// same model with optimize off (three plain Convs), on random data. Tolerance
+// 1e-5 relative to 1 + |y|: both sum the same products, in another order.
+// Also: which patterns fuse, and that an expand conv read by another node, or
+// padding the bands cannot take, leaves a correct graph.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "../../native/src/runtime/model.h"
+#include "../../native/src/runtime/session.h"
+#include "check.h"
+#include "onnx_builder.h"
+
+using namespace netlite_test;
+
+namespace dwblock_test {
+
+std::vector<float> random_vec(size_t n, uint32_t seed, float lo, float hi) {
+  std::vector<float> v(n);
+  uint32_t s = seed * 2654435761u + 7u;
+  for (float& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = lo + (hi - lo) * float(s >> 8) / float(1 << 24);
+  }
+  return v;
+}
+
+struct Case {
+  const char* what;
+  int64_t N, C, E, P, H, W, k, stride;
+  std::vector<int64_t> pads;  // [top, left, bottom, right]
+  int64_t dilation;
+  bool expand, residual;
+  const char* act;        // "Relu" or "Clip" (0..6) after the expand and depthwise convs
+  bool fuses;             // a DepthwiseBlock is expected
+  bool expand_shared;     // the expand output is also a graph output (so it must stay a Conv)
+};
+
+std::string build(const Case& c, bool free_dims = false) {
+  GraphSpec g;
+  uint32_t seed = uint32_t(c.C * 131 + c.E * 17 + c.H);
+  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+    size_t n = 1;
+    for (int64_t d : dims) n *= size_t(d);
+    g.initializers.push_back(tensor_f32(name, dims, random_vec(n, seed++, -scale, scale)));
+    g.initializers.push_back(tensor_f32(name + "_b", {dims[0]}, random_vec(size_t(dims[0]), seed++, -0.5f, 0.5f)));
+  };
+  g.initializers.push_back(tensor_f32("lo", {}, {0.0f}));
+  g.initializers.push_back(tensor_f32("hi", {}, {6.0f}));
+  auto act = [&](const std::string& in, const std::string& out) {
+    if (std::string(c.act) == "Relu") g.nodes.push_back(node("Relu", {in}, {out}));
+    else g.nodes.push_back(node("Clip", {in, "lo", "hi"}, {out}));
+  };
+  std::string x = "x";
+  if (c.expand) {
+    weights("we", {c.E, c.C, 1, 1}, 0.5f);
+    g.nodes.push_back(node("Conv", {"x", "we", "we_b"}, {"e"}, "expand", {attr_ints("kernel_shape", {1, 1})}));
+    act("e", "ea");
+    x = "ea";
+  }
+  weights("wd", {c.E, 1, c.k, c.k}, 0.6f);
+  g.nodes.push_back(node("Conv", {x, "wd", "wd_b"}, {"d"}, "depthwise",
+                         {attr_ints("kernel_shape", {c.k, c.k}), attr_ints("strides", {c.stride, c.stride}),
+                          attr_ints("pads", c.pads), attr_ints("dilations", {c.dilation, c.dilation}),
+                          attr_int("group", c.E)}));
+  act("d", "da");
+  weights("wp", {c.P, c.E, 1, 1}, 0.3f);
+  g.nodes.push_back(node("Conv", {"da", "wp", "wp_b"}, {c.residual ? "p" : "y"}, "project"));
+  if (c.residual) {
+    g.nodes.push_back(node("Add", {"p", "x"}, {"s"}));
+    g.nodes.push_back(node("Relu", {"s"}, {"y"}));
+  }
+  g.inputs.push_back(value_info("x", 1, free_dims ? std::vector<int64_t>{-1, -1, -1, -1} : std::vector<int64_t>{-1, c.C, c.H, c.W}));
+  g.outputs.push_back(value_info("y", 1, {}));
+  if (c.expand_shared) g.outputs.push_back(value_info("ea", 1, {}));
+  g.opset = 13;
+  return model(g);
+}
+
+struct Result {
+  std::vector<std::vector<float>> outs;
+  std::map<std::string, int> ops;
+};
+
+Result run(const std::string& bytes, bool optimize, int threads, const std::vector<float>& x,
+           const netlite::Shape& xs) {
+  netlite::ModelOptions o;
+  o.optimize = optimize;
+  o.threads = threads;
+  auto m = netlite::Model::load_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), o);
+  Result r;
+  for (const netlite::Node& n : m->graph().nodes) r.ops[n.op_type]++;
+  netlite::Session s(*m);
+  for (int rep = 0; rep < 2; ++rep) {  // a second run reuses the plan and the buffers
+    s.set_input(0, netlite::DType::Float32, xs, x.data(), x.size() * sizeof(float));
+    s.run();
+  }
+  for (size_t i = 0; i < m->graph().outputs.size(); ++i) {
+    const netlite::Tensor& y = s.output(i);
+    r.outs.emplace_back(y.ptr<float>(), y.ptr<float>() + y.numel());
+  }
+  return r;
+}
+
+}  // namespace dwblock_test
+
+NETLITE_TEST(depthwise_block_matches_three_convs) {
+  using namespace dwblock_test;
+  const std::vector<int64_t> p1 = {1, 1, 1, 1};
+  const Case cases[] = {
+      {"MobileNet-V2 stride 1 + residual", 1, 8, 48, 8, 20, 20, 3, 1, p1, 1, true, true, "Clip", true, false},
+      {"stride 2, odd sizes", 1, 8, 24, 16, 23, 17, 3, 2, p1, 1, true, false, "Relu", true, false},
+      {"no expand conv", 1, 16, 16, 8, 15, 15, 3, 1, p1, 1, false, false, "Clip", true, false},
+      {"5x5 stride 2", 1, 6, 12, 10, 19, 21, 5, 2, {2, 2, 2, 2}, 1, true, false, "Relu", true, false},
+      {"dilation 2", 1, 6, 12, 6, 17, 13, 3, 1, {2, 2, 2, 2}, 2, true, true, "Clip", true, false},
+      {"uneven pads", 1, 5, 20, 7, 16, 18, 3, 2, {1, 0, 0, 1}, 1, true, false, "Relu", true, false},
+      {"batch 3", 3, 8, 32, 8, 12, 12, 3, 1, p1, 1, true, true, "Clip", true, false},
+      {"many bands", 1, 4, 64, 4, 64, 72, 3, 1, p1, 1, true, true, "Clip", true, false},
+      {"many bands, stride 2", 1, 4, 96, 12, 70, 66, 3, 2, p1, 1, true, false, "Clip", true, false},
+      {"small image (stages)", 1, 16, 96, 16, 7, 7, 3, 1, p1, 1, true, true, "Clip", true, false},
+      {"1 row", 1, 8, 16, 8, 1, 9, 3, 1, p1, 1, true, true, "Relu", true, false},
+      {"pads past the kernel", 1, 8, 16, 8, 9, 9, 3, 1, {3, 3, 3, 3}, 1, true, false, "Relu", false, false},
+      {"expand output also read", 1, 8, 16, 8, 10, 10, 3, 1, p1, 1, true, false, "Relu", true, true},
+  };
+  for (const Case& c : cases) {
+    const std::string bytes = build(c);
+    const netlite::Shape xs = {c.N, c.C, c.H, c.W};
+    const std::vector<float> x = random_vec(size_t(c.N * c.C * c.H * c.W), uint32_t(c.H * 7 + c.W), -2.0f, 2.0f);
+    const Result ref = run(bytes, false, 1, x, xs);
+    for (int threads : {1, 2, 3}) {
+      const Result got = run(bytes, true, threads, x, xs);
+      CHECK_MSG(got.ops.count("DepthwiseBlock") == (c.fuses ? 1u : 0u), "%s: %d DepthwiseBlock nodes", c.what,
+                got.ops.count("DepthwiseBlock") ? got.ops.at("DepthwiseBlock") : 0);
+      if (c.fuses) CHECK_MSG(got.ops.count("Conv") == (c.expand_shared ? 1u : 0u), "%s: Conv left", c.what);
+      if (!CHECK(got.outs.size() == ref.outs.size())) continue;
+      for (size_t o = 0; o < ref.outs.size(); ++o) {
+        if (!CHECK(got.outs[o].size() == ref.outs[o].size())) continue;
+        double worst = 0;
+        for (size_t i = 0; i < ref.outs[o].size(); ++i)
+          worst = std::max(worst, std::fabs(double(got.outs[o][i]) - ref.outs[o][i]) / (1.0 + std::fabs(ref.outs[o][i])));
+        CHECK_MSG(worst <= 1e-5, "%s, %d threads, output %zu: worst rel diff %.3g", c.what, threads, o, worst);
+      }
+    }
+  }
+}
+
+// A wrong channel count (the model leaves it free) is reported naming the block, not a crash.
+NETLITE_TEST(depthwise_block_rejects_wrong_channels) {
+  using namespace dwblock_test;
+  const Case c = {"", 1, 8, 16, 8, 10, 10, 3, 1, {1, 1, 1, 1}, 1, true, false, "Relu", true, false};
+  const std::string bytes = build(c, true);
+  const std::vector<float> x(size_t(5 * 10 * 10), 1.0f);
+  bool threw = false;
+  try {
+    run(bytes, true, 1, x, {1, 5, 10, 10});
+  } catch (const std::exception& e) {
+    const std::string m = e.what();
+    threw = m.find("DepthwiseBlock 'depthwise'") != std::string::npos && m.find("channels") != std::string::npos;
+    if (!threw) std::printf("  message: %s\n", e.what());
+  }
+  CHECK(threw);
+}
