@@ -8,6 +8,8 @@
 //             plan that takes it;
 //   depthwise (group == C == M, 1-D/2-D) - direct kernel per plane;
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
+//   small_c (2-D, group 1, at most 4 input channels, stride 2: an image's first
+//             layer, AVX-512) - a direct kernel over rows (kernels/conv_small_c.h);
 //   general - im2col of a tile of output positions into scratch, then GEMM.
 // With the internal attribute netlite_fused_residual (set by the
 // fuse_conv_residual pass, never by users) a fourth input R of the output's shape
@@ -28,6 +30,7 @@
 
 #include "../core/memory.h"
 #include "../kernels/conv.h"
+#include "../kernels/conv_small_c.h"
 #include "../kernels/winograd.h"
 #include "common/conv_util.h"
 #include "op.h"
@@ -74,6 +77,7 @@ struct Plan {
   bool wg_whole = false;    // each image in three phases, each split over the pool
   bool depthwise = false;
   bool pointwise = false;
+  bool small_c = false;     // direct kernel over output rows, one scratch slot per thread
   bool whole = false;       // one GEMM per (image, group), split by sgemm over the pool
   int64_t tile = 0;         // output positions per task (tile mode)
   int64_t n_tiles = 0;
@@ -105,6 +109,22 @@ inline int winograd_tile_for(int64_t OH, int64_t OW) {
   if (((OH + 3) / 4) * ((OW + 3) / 4) >= kWinograd4MinTiles) return 4;
   if (((OH + 1) / 2) * ((OW + 1) / 2) >= kWinogradMinTiles) return 2;
   return 0;
+}
+
+// The small_c kernel's arguments for one image, without its pointers.
+inline kernels::SmallCConv small_c_args(const Dims& d, const kernels::ConvShape& plane) {
+  kernels::SmallCConv a;
+  a.C = d.C;
+  a.IH = plane.in[0];
+  a.IW = plane.in[1];
+  a.M = d.M;
+  a.KH = plane.kernel[0];
+  a.KW = plane.kernel[1];
+  a.PH = plane.pad[0];
+  a.PW = plane.pad[1];
+  a.OH = plane.out[0];
+  a.OW = plane.out[1];
+  return a;
 }
 
 inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, int winograd,
@@ -140,6 +160,14 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     }
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
     p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
+    return p;
+  }
+  if (!depthwise && d.G == 1 && plane.nd == 2 &&
+      kernels::small_c_conv_applies(d.C, plane.kernel[0], plane.kernel[1], plane.stride[0], plane.stride[1],
+                                    plane.dilation[0], plane.dilation[1])) {
+    p.small_c = true;
+    p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * plane.out[0]));
+    p.scratch_floats = size_t(p.slots * kernels::small_c_conv_scratch_floats(small_c_args(d, plane)));
     return p;
   }
   if (depthwise) {  // one zero-padded plane per slot
@@ -290,6 +318,8 @@ class Conv final : public FusableConv {
     }
     if (p.winograd) {
       run_winograd(ctx, d, g, p, x, ep, fin, y);
+    } else if (p.small_c) {
+      run_small_c(ctx, d, plane, p, x, w, ep, fin, y);
     } else if (p.depthwise) {
       run_depthwise(ctx, d, plane, p, x, w, ep, fin, y);
     } else if (p.whole) {
@@ -495,6 +525,34 @@ class Conv final : public FusableConv {
       }
       pool.release(slot);
     }, 1);
+  }
+
+  // Tasks are output rows of every channel, over (image, row) pairs.
+  void run_small_c(RunContext& ctx, const Dims& d, const kernels::ConvShape& s, const Plan& p, const float* x,
+                   const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
+    kernels::SmallCConv base = small_c_args(d, s);
+    base.w = w;
+    base.bias = ep.bias;
+    base.clamp = ep.clamp;
+    base.lo = ep.lo;
+    base.hi = ep.hi;
+    const int64_t OH = s.out[0], OW = s.out[1], slot_floats = kernels::small_c_conv_scratch_floats(base);
+    float* scratch = static_cast<float*>(ctx.scratch);
+    SlotPool pool;
+    ctx.pool->parallel_for(d.N * OH, [&](int64_t tb, int64_t te) {
+      const int64_t slot = pool.acquire(p.slots);
+      for (int64_t t = tb; t < te;) {  // rows of one image at a time
+        const int64_t n = t / OH, oh0 = t % OH, oh1 = std::min(OH, oh0 + (te - t));
+        kernels::SmallCConv a = base;
+        a.x = x + n * d.C * d.IHW;
+        a.y = y + n * d.M * d.HW;
+        kernels::small_c_conv_rows(a, oh0, oh1, scratch + slot * slot_floats);
+        const int64_t off = n * d.M * d.HW + oh0 * OW;
+        fin.rows(y + off, fin.res ? fin.res + off : nullptr, d.M, (oh1 - oh0) * OW, d.HW);
+        t += oh1 - oh0;
+      }
+      pool.release(slot);
+    }, 4);
   }
 
   // One task = (image, group, tile of output positions) on one scratch panel.
