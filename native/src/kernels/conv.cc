@@ -21,9 +21,10 @@ inline void valid_range(int64_t offset, int64_t stride, int64_t limit, int64_t n
   *hi = h;
 }
 
+// Branch-free (maxss/minss): keeps NaN, like v < lo ? lo : (v > hi ? hi : v).
 inline float clampf(float v, float lo, float hi) {
-  v = v < lo ? lo : v;
-  return v > hi ? hi : v;
+  v = std::max(v, lo);  // (v < lo) ? lo : v
+  return std::min(v, hi);  // (hi < v) ? hi : v
 }
 
 // Generic N-d im2col: walks output positions and kernel offsets with multi-indices.
@@ -191,20 +192,26 @@ void dw_row_axpy_scalar(float* acc, const float* x, int64_t stride, float w, int
 
 }  // namespace conv_kernel_detail
 
-void add_residual(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
-                  float lo, float hi) {
+void add_residual_reference(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols,
+                            bool clamp, float lo, float hi) {
   for (int64_t i = 0; i < rows; ++i) {
     float* yr = y + i * ldy;
     const float* rr = r + i * ldr;
-    if (clamp) {
-      for (int64_t j = 0; j < cols; ++j) {
-        const float v = yr[j] + rr[j];
-        yr[j] = v < lo ? lo : (v > hi ? hi : v);
-      }
+    if (clamp) {  // min/max, not compare-and-branch: half of ReLU data is negative
+      for (int64_t j = 0; j < cols; ++j) yr[j] = conv_kernel_detail::clampf(yr[j] + rr[j], lo, hi);
     } else {
       for (int64_t j = 0; j < cols; ++j) yr[j] += rr[j];
     }
   }
+}
+
+void add_residual(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
+                  float lo, float hi) {
+  if (conv_avx512_available()) {
+    x86::add_residual_avx512(y, ldy, r, ldr, rows, cols, clamp, lo, hi);
+    return;
+  }
+  add_residual_reference(y, ldy, r, ldr, rows, cols, clamp, lo, hi);
 }
 
 void apply_epilogue(const Epilogue& e, int64_t bias_row0, int64_t rows, int64_t cols, float* y, int64_t ldy) {

@@ -45,6 +45,8 @@ void apply_epilogue(const Epilogue& e, int64_t bias_row0, int64_t rows, int64_t 
 // block just written, while it is still in cache. y and r may not overlap.
 void add_residual(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
                   float lo, float hi);
+void add_residual_reference(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols,
+                            bool clamp, float lo, float hi);
 
 // Lowers `channels` input planes x (each of g.in_size() values) for the output
 // positions [o0, o0 + on) (flattened row-major over g.out) into
@@ -100,6 +102,9 @@ void dw_padded_plane_avx2(const float* p, int64_t pitch, const float* w, int64_t
 // x86/conv_depthwise_avx512.cc; callers check conv_avx512_available().
 void dw3x3_plane_avx512(const float* x, int64_t IH, int64_t IW, int64_t PH, int64_t PW, int64_t stride,
                         const float* w, float bias, bool clamp, float lo, float hi, float* y, int64_t OH, int64_t OW);
+// add_residual with AVX-512 (x86/residual_avx512.cc; callers check conv_avx512_available()).
+void add_residual_avx512(float* y, int64_t ldy, const float* r, int64_t ldr, int64_t rows, int64_t cols, bool clamp,
+                         float lo, float hi);
 // dst[i] = src[2i] for i < n, reading nothing past src[2(n-1)] (x86/im2col_avx512.cc;
 // callers check conv_avx512_available()).
 void gather_stride2_avx512(float* dst, const float* src, int64_t n);
