@@ -33,6 +33,7 @@
 #include "../kernels/conv_small_c.h"
 #include "../kernels/winograd.h"
 #include "common/conv_util.h"
+#include "common/slot_pool.h"
 #include "op.h"
 
 namespace netlite {
@@ -47,27 +48,6 @@ constexpr int64_t kOutTileFloats = 65536;  // 256 KB of output per tile
 constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
-
-// Scratch slots handed to the chunks of a parallel_for: tasks are taken
-// dynamically (a descheduled thread on a busy machine does not hold back half of
-// the work), and at most `slots` chunks run at once (one per thread), so a chunk
-// always finds a free slot.
-constexpr int64_t kMaxSlots = 64;
-
-class SlotPool {
- public:
-  int64_t acquire(int64_t slots) {
-    for (;;)
-      for (int64_t i = 0; i < slots; ++i) {
-        const uint64_t bit = uint64_t(1) << i;
-        if ((used_.fetch_or(bit, std::memory_order_acquire) & bit) == 0) return i;
-      }
-  }
-  void release(int64_t i) { used_.fetch_and(~(uint64_t(1) << i), std::memory_order_release); }
-
- private:
-  std::atomic<uint64_t> used_{0};
-};
 
 struct Plan {
   bool winograd = false;
