@@ -159,6 +159,8 @@ class DepthwiseBlock final : public OpKernel {
       fail(StatusCode::ShapeMismatch, node.describe(), ": project weight ", shape_str(wp.shape), " must be [P,", E,
            ",1,1]");
     const int64_t P = wp.shape[0];
+    if (C == 0 || E == 0)
+      fail(StatusCode::Unsupported, node.describe(), ": a block with no input or depthwise channels");
     const std::pair<Input, int64_t> biases[] = {{kBe, E}, {kBd, E}, {kBp, P}};
     for (const auto& b : biases)
       if (ctx.has_input(b.first) && ctx.input(b.first).shape != Shape{b.second})

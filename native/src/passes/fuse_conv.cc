@@ -108,7 +108,7 @@ const Tensor* conv2d_weights(const Graph& g, const Node& n, bool residual_ok) {
   if (!n.domain.empty() || n.op_type != "Conv" || n.outputs.size() != 1 || n.outputs[0] < 0) return nullptr;
   if (!residual_ok && n.has_attr("netlite_fused_residual")) return nullptr;
   const Tensor* w = const_f32(g, n, 1);
-  return w && w->rank() == 4 ? w : nullptr;
+  return w && w->rank() == 4 && w->numel() > 0 ? w : nullptr;
 }
 
 bool all_equal(const std::vector<int64_t>& v, int64_t x) {
