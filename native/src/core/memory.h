@@ -12,7 +12,7 @@
 // arena bytes are written before they are read).
 //
 // Header-only: the importer (onnx/), the runtime and the GEMM's packing
-// workspaces (kernels/gemm.cc) all use it.
+// workspaces (kernels/gemm.cc, lazy_buffer) all use it.
 #pragma once
 
 #include <cstddef>
@@ -51,6 +51,30 @@ inline void touch_pages(void* p, size_t bytes) {
 }
 
 }  // namespace memory_detail
+
+// Address space of `bytes` (64-byte aligned, uninitialised) that becomes
+// resident one 4 KiB page at a time, at each page's first touch, and never in
+// huge pages (MADV_NOHUGEPAGE, so THP "always" does not round a touch up to
+// 2 MiB either). For buffers sized for the worst case of which a workload uses
+// only a prefix: the GEMM's packing workspaces are sized for the largest block
+// the kernel packs (2.5 MB), but SqueezeNet's GEMMs use a few hundred KB of it;
+// prefaulted in huge pages they cost the whole 2.5 MB per thread. Throws
+// OutOfMemory rather than returning null.
+inline std::shared_ptr<void> lazy_buffer(size_t bytes) {
+  using namespace memory_detail;
+#ifdef NETLITE_HAVE_MMAP
+  if (bytes > (size_t(1) << 46)) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
+  const size_t len = round_up(bytes ? bytes : 1, kSmallPage);
+  void* p = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) fail(StatusCode::OutOfMemory, "cannot allocate ", bytes, " bytes");
+#ifdef MADV_NOHUGEPAGE
+  madvise(p, len, MADV_NOHUGEPAGE);  // advice only
+#endif
+  return std::shared_ptr<void>(p, [len](void* q) { munmap(q, len); });
+#else
+  return aligned_buffer(bytes, false);
+#endif
+}
 
 // 64-byte aligned (2 MiB aligned when large), uninitialised storage of `bytes`;
 // with `prefault` every page is made resident before returning. Throws

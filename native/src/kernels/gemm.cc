@@ -243,13 +243,22 @@ float* scratch(int slot, int64_t floats) {
 
 // ---------------------------------------------------------------------------
 // Packing workspaces: an A block and a B block of the selected kernel's largest
-// size (mc x kc and kc x nc, a few MB), in one allocation. They are not owned by
-// threads but lent out: the serial driver takes one for its call and gives it
-// back. So a process holds as many as GEMMs ever ran at the same time, not one
-// per thread that ever ran one (each of libuv's workers kept its own, and each
-// paid its page faults at its first prediction), and gemm_reserve() makes them
-// resident at model load, before the first run. A thread takes back the set it
-// had last when that one is free (see acquire()).
+// size (mc x kc and kc x nc, 2.5 MB with AVX-512), in one allocation. They are
+// not owned by threads but lent out: the serial driver takes one for its call
+// and gives it back. So a process holds as many as GEMMs ever ran at the same
+// time, not one per thread that ever ran one (each of libuv's workers kept its
+// own), and gemm_reserve() creates them at model load. A thread takes back the
+// set it had last when that one is free (see acquire()).
+//
+// A set is address space that becomes resident page by page as the blocks are
+// written (lazy_buffer: 4 KiB pages, no huge pages), so each costs what the
+// GEMMs that ran on it used, not the kernel's largest block: a call packs a
+// prefix of each block (round_up(mc, MR) x kc of A, kc x round_up(nc, NR) of B),
+// and with A read in place (few columns) none of A. SqueezeNet's sets hold
+// ~0.3-0.6 MB each instead of 2.56 MB (they were prefaulted in huge pages). The
+// faults are taken by the first GEMMs that reach a page: at load, by the
+// warm-up run; a GEMM larger than any before still fits (the address space is
+// the largest block) and takes its extra faults once.
 class PackWorkspaces {
  public:
   struct Set {
@@ -285,7 +294,7 @@ class PackWorkspaces {
         if (try_claim(s.get())) return last = s.get();
     }
     try {
-      return last = create(false, true);
+      return last = create(true);
     } catch (...) {
       return nullptr;
     }
@@ -293,18 +302,43 @@ class PackWorkspaces {
 
   void release(Set* s) noexcept { s->in_use.store(false, std::memory_order_release); }
 
-  // Creates resident sets until at least n exist.
+  // Creates (unclaimed) sets until at least n exist.
   void reserve(int n) {
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(m_);
         if (int(all_.size()) >= n) return;
       }
-      create(true, false);
+      create(false);
     }
   }
 
   size_t set_bytes() const { return set_bytes_; }
+
+  int count() {
+    std::lock_guard<std::mutex> lock(m_);
+    return int(all_.size());
+  }
+
+  // Bytes of all sets that are resident now (tests; 0 where mincore is missing).
+  size_t resident_bytes() {
+    size_t total = 0;
+#if defined(__unix__) || defined(__APPLE__)
+    const size_t page = 4096;
+    const size_t pages = (set_bytes_ + page - 1) / page;
+    std::vector<unsigned char> vec(pages + 1);
+    std::lock_guard<std::mutex> lock(m_);
+    for (const std::unique_ptr<Set>& s : all_) {
+#if defined(__APPLE__)
+      if (mincore(s->memory.get(), pages * page, reinterpret_cast<char*>(vec.data())) != 0) continue;
+#else
+      if (mincore(s->memory.get(), pages * page, vec.data()) != 0) continue;
+#endif
+      for (size_t i = 0; i < pages; ++i) total += (vec[i] & 1) ? page : 0;
+    }
+#endif
+    return total;
+  }
 
  private:
   explicit PackWorkspaces(const GemmMicroKernel& uk)
@@ -318,10 +352,10 @@ class PackWorkspaces {
     return !s->in_use.load(std::memory_order_relaxed) && !s->in_use.exchange(true, std::memory_order_acquire);
   }
 
-  // A new set, claimed when `claimed`.
-  Set* create(bool prefault, bool claimed) {
+  // A new set (not resident yet), claimed when `claimed`.
+  Set* create(bool claimed) {
     std::unique_ptr<Set> s(new Set);
-    s->memory = large_buffer(set_bytes_, prefault);
+    s->memory = lazy_buffer(set_bytes_);
     const uintptr_t base = (reinterpret_cast<uintptr_t>(s->memory.get()) + 63) & ~uintptr_t(63);
     s->a = reinterpret_cast<float*>(base);
     s->b = s->a + a_floats_ + 16;  // 16 floats of slack after each block, as scratch() leaves
@@ -750,6 +784,14 @@ bool gemm_kernel_usable(int index) {
   const sgemm_driver_detail::KernelTable& t = sgemm_driver_detail::kernel_table();
   return index >= 0 && index < t.count && t.list[index]->usable();
 }
+
+size_t gemm_workspace_resident_bytes() {
+  return sgemm_driver_detail::PackWorkspaces::instance().resident_bytes();
+}
+
+size_t gemm_workspace_set_bytes() { return sgemm_driver_detail::PackWorkspaces::instance().set_bytes(); }
+
+int gemm_workspace_count() { return sgemm_driver_detail::PackWorkspaces::instance().count(); }
 
 void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool allow_gemv, bool force_parallel) {
   if (!gemm_kernel_usable(index)) return;

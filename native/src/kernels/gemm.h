@@ -55,11 +55,14 @@ bool openblas_available();
 bool gemm_uses_netlite(GemmBackend backend);
 
 // Makes sure the Netlite backend has at least `concurrent` packing workspaces
-// (one per GEMM running at the same time), resident now: a model calls it at
-// load with its thread count, so its first run takes no page faults for them.
-// The workspaces are process-wide, shared by every model and thread, and kept
-// until exit. Returns the bytes that `concurrent` of them take (0 when `backend`
-// does not use them). May throw OutOfMemory (call it where errors are caught).
+// (one per GEMM running at the same time): a model calls it at load with its
+// thread count. Each is address space for the kernel's largest blocks that
+// becomes resident as GEMMs write it (only the part they use; the model's
+// warm-up run takes those faults). The workspaces are process-wide, shared by
+// every model and thread, and kept until exit. Returns the address space that
+// `concurrent` of them reserve (0 when `backend` does not use them): an upper
+// bound of what they can make resident. May throw OutOfMemory (call it where
+// errors are caught).
 size_t gemm_reserve(int concurrent, GemmBackend backend);
 
 // Name of the micro-kernel the Netlite backend uses on this CPU ("avx512", "avx2", "neon", "generic").

@@ -8,6 +8,7 @@
 // runs over a full MR x NR tile and only its stores are clipped to m x n.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "gemm.h"
@@ -140,6 +141,11 @@ bool gemm_kernel_usable(int index);
 // force_parallel=true splits over the pool even for tiny problems.
 void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool allow_gemv = true,
                        bool force_parallel = false);
+// Bytes of the packing workspaces resident now (mincore; 0 where unavailable),
+// and the address space of one workspace (the selected kernel's largest blocks).
+size_t gemm_workspace_resident_bytes();
+size_t gemm_workspace_set_bytes();
+int gemm_workspace_count();
 }  // namespace testing
 
 }  // namespace kernels

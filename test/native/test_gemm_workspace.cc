@@ -1,0 +1,113 @@
+// The GEMM's packing workspaces are address space that becomes resident only
+// where GEMMs write it (lazy_buffer, small pages): a model whose GEMMs pack
+// small blocks pays for those, not for the kernel's largest blocks, and a GEMM
+// larger than any seen before (at load, in the warm-up) still gets a workspace
+// big enough and a correct result.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "check.h"
+#include "core/memory.h"
+#include "kernels/gemm.h"
+#include "kernels/gemm_internal.h"
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace {
+
+namespace nk = netlite::kernels;
+
+#if defined(__linux__)
+// Resident bytes of [p, p + bytes) (page-aligned p).
+size_t resident(const void* p, size_t bytes) {
+  const size_t page = 4096, pages = (bytes + page - 1) / page;
+  std::vector<unsigned char> v(pages);
+  if (mincore(const_cast<void*>(p), pages * page, v.data()) != 0) return size_t(-1);
+  size_t n = 0;
+  for (unsigned char c : v) n += (c & 1) ? page : 0;
+  return n;
+}
+#endif
+
+// C = A * B (row-major, A transposed in memory so that A is packed, not read in place).
+struct BigGemm {
+  int64_t M, N, K;
+  std::vector<float> At, B, C, want;
+  BigGemm(int64_t m, int64_t n, int64_t k) : M(m), N(n), K(k), At(size_t(k * m)), B(size_t(k * n)), C(size_t(m * n)) {
+    uint64_t s = 12345;
+    auto next = [&s] {
+      s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+      return float(int64_t(s >> 40) - (int64_t(1) << 23)) / float(int64_t(1) << 23);
+    };
+    for (float& v : At) v = next();
+    for (float& v : B) v = next();
+    want.assign(C.size(), 0.0f);
+    nk::sgemm_reference(args(want.data()));
+  }
+  nk::GemmArgs args(float* c) const {
+    nk::GemmArgs g;
+    g.trans_a = true;
+    g.M = M, g.N = N, g.K = K;
+    g.A = At.data(), g.lda = M, g.B = B.data(), g.ldb = N, g.C = c, g.ldc = N;
+    return g;
+  }
+  int64_t bad() const {
+    int64_t n = 0;
+    for (size_t i = 0; i < C.size(); ++i)
+      if (!(std::fabs(double(C[i]) - double(want[i])) <= 1e-4 * (1.0 + std::fabs(double(want[i]))))) ++n;
+    return n;
+  }
+};
+
+}  // namespace
+
+NETLITE_TEST(lazy_buffer_is_resident_only_where_written) {
+#if defined(__linux__)
+  const size_t bytes = size_t(4) << 20;  // past 2 MiB: large_buffer would ask for huge pages here
+  std::shared_ptr<void> buf = netlite::lazy_buffer(bytes);
+  unsigned char* p = static_cast<unsigned char*>(buf.get());
+  CHECK(reinterpret_cast<uintptr_t>(p) % 64 == 0);
+  CHECK_MSG(resident(p, bytes) == 0, "fresh: %zu bytes resident", resident(p, bytes));
+  p[0] = 1;
+  p[(size_t(3) << 20) + 5] = 2;
+  // Two small pages, not a 2 MiB huge page around either write.
+  CHECK_MSG(resident(p, bytes) == 2 * 4096, "after two writes: %zu bytes resident", resident(p, bytes));
+#else
+  std::printf("  (skipped: mincore is Linux-only here)\n");
+#endif
+}
+
+NETLITE_TEST(gemm_workspaces_grow_with_use) {
+  if (!nk::gemm_uses_netlite(nk::GemmBackend::Netlite)) return;
+  // A reserved workspace takes address space only.
+  const int before = nk::testing::gemm_workspace_count();
+  const size_t r0 = nk::testing::gemm_workspace_resident_bytes();
+  const size_t reserved = nk::gemm_reserve(before + 1, nk::GemmBackend::Netlite);
+  CHECK(nk::testing::gemm_workspace_count() == before + 1);
+  CHECK(reserved == size_t(before + 1) * nk::testing::gemm_workspace_set_bytes());
+#if defined(__linux__)
+  CHECK_MSG(nk::testing::gemm_workspace_resident_bytes() == r0, "reserve made %zu bytes resident",
+            nk::testing::gemm_workspace_resident_bytes() - r0);
+#else
+  (void)r0;
+#endif
+
+  // A small packed GEMM, then one whose A and B blocks are the kernel's largest
+  // (M, K and N past one block each): the second is correct and its blocks
+  // become resident (at least one full A and B block over all workspaces).
+  BigGemm small(24, 1200, 40), big(1100, 1300, 600);
+  nk::sgemm(small.args(small.C.data()), nullptr, nk::GemmBackend::Netlite);
+  CHECK_MSG(small.bad() == 0, "small GEMM: %lld bad elements", (long long)small.bad());
+  nk::sgemm(big.args(big.C.data()), nullptr, nk::GemmBackend::Netlite);
+  CHECK_MSG(big.bad() == 0, "big GEMM: %lld bad elements", (long long)big.bad());
+#if defined(__linux__)
+  const size_t r1 = nk::testing::gemm_workspace_resident_bytes();
+  const size_t all = size_t(nk::testing::gemm_workspace_count()) * nk::testing::gemm_workspace_set_bytes();
+  CHECK_MSG(r1 <= all + 4096 * size_t(nk::testing::gemm_workspace_count()), "%zu resident of %zu", r1, all);
+  CHECK_MSG(r1 >= nk::testing::gemm_workspace_set_bytes() / 2, "big GEMM left only %zu bytes resident", r1);
+#endif
+}
