@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -36,13 +37,24 @@ namespace netlite {
 namespace kernels {
 
 #ifdef NETLITE_USE_OPENBLAS
-// Declared here so that no BLAS header is needed (row-major = 101,
-// no-trans = 111, trans = 112; enums are passed as int in the C ABI).
+// On Linux OpenBLAS is opened at its first use (dlopen) instead of being linked:
+// the SIMD micro-kernels are chosen over it wherever they run (Auto), so most
+// processes never call it, yet loading it with the addon cost each of them
+// ~2.7 MB of resident memory (its code and data, libgfortran, libquadmath, its
+// thread) - SqueezeNet's peak RSS 64.9 -> 62.2 MB. With no reference to its
+// symbols left, the linker's --as-needed drops it from the addon's dependencies.
+// Elsewhere (no dlopen search path that matches the link's) it stays linked.
+#if defined(__linux__)
+#define NETLITE_OPENBLAS_DLOPEN 1
+#include <dlfcn.h>
+#else
+// Declared here so that no BLAS header is needed.
 extern "C" {
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
                  const float* b, int ldb, float beta, float* c, int ldc);
 void openblas_set_num_threads(int num_threads);
 }
+#endif
 #endif
 
 namespace sgemm_driver_detail {
@@ -676,9 +688,54 @@ void netlite_gemm(const GemmMicroKernel& uk, const GemmArgs& g, ThreadPool* pool
 }
 
 #ifdef NETLITE_USE_OPENBLAS
+// cblas_sgemm (row-major = 101, no-trans = 111, trans = 112; enums are passed as
+// int in the C ABI), or null when OpenBLAS cannot be loaded: callers then use
+// the Netlite kernels. The first call loads the library and sets it to one
+// thread (we split the work ourselves); thread-safe.
+using CblasSgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*,
+                              int);
+CblasSgemmFn openblas_sgemm() {
+  static const CblasSgemmFn fn = []() -> CblasSgemmFn {
+#ifdef NETLITE_OPENBLAS_DLOPEN
+    // OpenBLAS starts its own threads (cores - 1) when it is loaded unless told
+    // otherwise; we never use them. As lib/native.ts did around the addon's load
+    // when OpenBLAS was linked: if the user set none of its variables, it sees
+    // OPENBLAS_NUM_THREADS=1 while it initialises, and the environment is then
+    // as it was. (setenv is not safe against concurrent getenv; this runs once
+    // per process, at the first OpenBLAS GEMM or buildInfo.)
+    const bool quiet = std::getenv("OPENBLAS_NUM_THREADS") == nullptr && std::getenv("GOTO_NUM_THREADS") == nullptr &&
+                       std::getenv("OMP_NUM_THREADS") == nullptr;
+    if (quiet) setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    struct Restore {
+      bool quiet;
+      ~Restore() {
+        if (quiet) unsetenv("OPENBLAS_NUM_THREADS");
+      }
+    } restore{quiet};
+    for (const char* name : {"libopenblas.so.0", "libopenblas.so"}) {
+      void* lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (lib == nullptr) continue;
+      const CblasSgemmFn f = reinterpret_cast<CblasSgemmFn>(dlsym(lib, "cblas_sgemm"));
+      using SetThreadsFn = void (*)(int);
+      const SetThreadsFn set_threads = reinterpret_cast<SetThreadsFn>(dlsym(lib, "openblas_set_num_threads"));
+      if (f != nullptr) {
+        if (set_threads != nullptr) set_threads(1);
+        return f;  // the library stays loaded until exit
+      }
+      dlclose(lib);
+    }
+    return nullptr;
+#else
+    openblas_set_num_threads(1);
+    return &cblas_sgemm;
+#endif
+  }();
+  return fn;
+}
+
 bool fits_int(int64_t v) { return v >= 0 && v <= int64_t(0x7fffffff); }
 
-void openblas_call(const GemmArgs& s) {
+void openblas_call(CblasSgemmFn cblas_sgemm, const GemmArgs& s) {
   // cblas validates leading dimensions even where they are never used.
   const int64_t lda = std::max<int64_t>(s.lda, std::max<int64_t>(1, s.trans_a ? s.M : s.K));
   const int64_t ldb = std::max<int64_t>(s.ldb, std::max<int64_t>(1, s.trans_b ? s.K : s.N));
@@ -687,13 +744,14 @@ void openblas_call(const GemmArgs& s) {
               int(lda), s.B, int(ldb), s.beta, s.C, int(ldc));
 }
 
-// Returns false when the problem does not fit cblas's 32-bit interface.
+// Returns false when the problem does not fit cblas's 32-bit interface or
+// OpenBLAS cannot be loaded.
 bool openblas_gemm(const GemmArgs& g, ThreadPool* pool) {
   if (!fits_int(g.M) || !fits_int(g.N) || !fits_int(g.K) || !fits_int(g.lda) || !fits_int(g.ldb) ||
       !fits_int(g.ldc))
     return false;
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+  const CblasSgemmFn fn = openblas_sgemm();
+  if (fn == nullptr) return false;
   if (g.M <= 0 || g.N <= 0) return true;
   if (g.K <= 0 || g.alpha == 0.0f) {
     scale_c(g);
@@ -702,8 +760,8 @@ bool openblas_gemm(const GemmArgs& g, ThreadPool* pool) {
   }
   // OpenBLAS runs single-threaded; we split N (columns, in blocks of 16) or M.
   const Split split = choose_split(g.M, g.N, g.K, pool ? pool->threads() : 1, 16, 16, false);
-  run_split(g, split, pool, [](const GemmArgs& s) {
-    openblas_call(s);
+  run_split(g, split, pool, [fn](const GemmArgs& s) {
+    openblas_call(fn, s);
     whole_epilogue(s);
   });
   return true;
@@ -741,7 +799,7 @@ void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend) {
 
 bool openblas_available() {
 #ifdef NETLITE_USE_OPENBLAS
-  return true;
+  return sgemm_driver_detail::openblas_sgemm() != nullptr;
 #else
   return false;
 #endif
@@ -754,8 +812,10 @@ bool gemm_uses_netlite(GemmBackend backend) {
     case GemmBackend::Reference: return false;
     case GemmBackend::Netlite: return true;
 #ifdef NETLITE_USE_OPENBLAS
-    case GemmBackend::OpenBLAS: return false;
-    case GemmBackend::Auto: return std::strcmp(sgemm_driver_detail::selected_kernel().name, "generic") != 0;
+    // (Loads OpenBLAS only when it would be asked for.)
+    case GemmBackend::OpenBLAS: return !openblas_available();
+    case GemmBackend::Auto:
+      return std::strcmp(sgemm_driver_detail::selected_kernel().name, "generic") != 0 || !openblas_available();
 #else
     case GemmBackend::OpenBLAS: return true;
     case GemmBackend::Auto: return true;
@@ -802,3 +862,4 @@ void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool a
 
 }  // namespace kernels
 }  // namespace netlite
+#undef NETLITE_OPENBLAS_DLOPEN

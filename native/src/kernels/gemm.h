@@ -7,7 +7,8 @@
 //   Reference - plain triple loop, the test oracle (kernels/gemm_ref.cc).
 //   Netlite   - netlite's own packed, cache-blocked kernel with micro-kernels
 //               chosen at run time: AVX-512, AVX2+FMA, NEON, or portable C++.
-//   OpenBLAS  - cblas_sgemm; only available when compiled with NETLITE_USE_OPENBLAS.
+//   OpenBLAS  - cblas_sgemm; only available when compiled with NETLITE_USE_OPENBLAS
+//               (on Linux loaded at its first use; Netlite kernels when it cannot be).
 // `Auto` picks Netlite when a SIMD micro-kernel (AVX-512, AVX2, NEON) runs on
 // this CPU, else OpenBLAS when compiled in, else the portable Netlite kernel.
 #pragma once
@@ -47,7 +48,9 @@ void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend = GemmBac
 // The scalar oracle (single-threaded).
 void sgemm_reference(const GemmArgs& args);
 
-// True when this binary was compiled with OpenBLAS.
+// True when this binary was compiled with OpenBLAS and the library loads (on
+// Linux it is opened at the first call of this or at the first OpenBLAS GEMM,
+// not with the binary; see gemm.cc).
 bool openblas_available();
 
 // True when `backend` runs GEMMs on the Netlite kernels (Auto: a SIMD kernel
