@@ -27,8 +27,9 @@ export interface MemoryInfo {
   /** Activation arena of one run at the model's declared shapes (0 if not known); one per concurrent run. */
   readonly arenaBytes: number;
   /**
-   * GEMM packing workspaces reserved at load, one per thread (a few MB each, 0 when the model multiplies no
-   * float matrices or OpenBLAS does it). Shared by every model in the process: do not sum it over models.
+   * GEMM packing workspaces reserved at load, one per thread (a few MB of address space each, resident only as far
+   * as GEMMs use it; 0 when the model multiplies no float matrices or OpenBLAS does it). Shared by every model in
+   * the process: do not sum it over models.
    */
   readonly workspaceBytes: number;
 }
@@ -96,6 +97,10 @@ function normalizeOptions(options: PredictorOptions | undefined): NativeLoadOpti
       fail('ERR_INVALID_ARGUMENT', `Expected options.gemm to be one of ${gemmChoices.join(', ')} but received ${String(gemm)}`);
     }
     out.gemm = gemm;
+    // OpenBLAS is opened at its first use, which sets OPENBLAS_NUM_THREADS for the
+    // moment it initialises; buildInfo() does that here, on the JS thread, rather
+    // than on the worker that loads the model while this thread may read process.env.
+    if (gemm === 'openblas') binding().buildInfo();
   }
   if (optimize !== undefined) {
     if (typeof optimize !== 'boolean') {

@@ -72,7 +72,10 @@ typedef enum netlite_gemm_backend {
   NETLITE_GEMM_AUTO = 0,      /* netlite's SIMD kernel when the CPU has one, else OpenBLAS if compiled in */
   NETLITE_GEMM_REFERENCE = 1, /* scalar reference: slow, for tests */
   NETLITE_GEMM_NETLITE = 2,   /* netlite's blocked SIMD kernel */
-  NETLITE_GEMM_OPENBLAS = 3   /* cblas_sgemm; falls back to NETLITE when not compiled in */
+  NETLITE_GEMM_OPENBLAS = 3   /* cblas_sgemm; falls back to NETLITE when not compiled in. On Linux OpenBLAS is
+                                 opened at its first use (this option, or netlite_build_info), which sets
+                                 OPENBLAS_NUM_THREADS=1 while it initialises when the environment names no thread
+                                 count: do that first use where no other thread reads the environment */
 } netlite_gemm_backend;
 
 typedef struct netlite_model netlite_model;
@@ -112,8 +115,9 @@ typedef struct netlite_memory_info {
   uint64_t weights_bytes;    /* constant tensors held by the model, with the copies its kernels keep transformed or
                                 packed (Winograd, int8 panels) */
   uint64_t arena_bytes;      /* activation arena of one session, planned at the declared input shapes (0 if not known) */
-  uint64_t workspace_bytes;  /* GEMM packing workspaces reserved at load, one per thread (2-3 MB each); shared by
-                                every model of the process, so not to be summed over models */
+  uint64_t workspace_bytes;  /* GEMM packing workspaces reserved at load, one per thread (2-3 MB of address space
+                                each, resident only as far as GEMMs use it); shared by every model of the process, so
+                                not to be summed over models */
 } netlite_memory_info;
 
 /* Version string "MAJOR.MINOR.PATCH". Never fails; any thread. */
