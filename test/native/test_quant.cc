@@ -674,3 +674,106 @@ NETLITE_TEST(quant_uint8_weights_fuse_only_when_they_fit_int8) {
       CHECK(std::abs(int(int8_t(got.bytes[i])) - int(int8_t(ref.bytes[i]))) <= 1);
   }
 }
+
+// qpack_quantized_weights against the layout of qgemm.h, element by element: row-major
+// (Conv), column-major (MatMul [K, N]) and strided A; int8 and uint8 bytes with
+// per-row zero points; padding rows and k written as 0; false for a value out of int8.
+NETLITE_TEST(quant_qpack_quantized_weights_matches_layout) {
+  Rng r(21);
+  for (int64_t M : {1, 5, 16, 17, 40, 67})
+    for (int64_t K : {1, 3, 4, 9, 36, 145})
+      for (int layout = 0; layout < 3; ++layout)
+        for (int type = 0; type < 3; ++type) {  // int8 zero 0, int8 per-row zero, uint8 per-row zero
+          const bool is_unsigned = type == 2;
+          // Element (m, k) at m * rs + k * cs.
+          const int64_t rs = layout == 0 ? K : layout == 1 ? 1 : 2 * K + 1;
+          const int64_t cs = layout == 0 ? 1 : layout == 1 ? M : 2;
+          std::vector<uint8_t> raw(size_t((M - 1) * rs + (K - 1) * cs + 1), 0xCD);
+          std::vector<int32_t> zero(static_cast<size_t>(M), 0);
+          std::vector<int32_t> want(size_t(M * K));
+          for (int64_t m = 0; m < M; ++m) {
+            const int32_t z = type == 0 ? 0 : is_unsigned ? r.range(0, 255) : r.range(-128, 127);
+            zero[size_t(m)] = z;
+            for (int64_t kk = 0; kk < K; ++kk) {
+              // A raw value whose difference with z fits int8 (the extremes often).
+              const int lo = std::max(is_unsigned ? 0 : -128, z - 128), hi = std::min(is_unsigned ? 255 : 127, z + 127);
+              const int sel = int(r.next() % 8);
+              const int v = sel == 0 ? lo : sel == 1 ? hi : r.range(lo, hi);
+              raw[size_t(m * rs + kk * cs)] = uint8_t(v);
+              want[size_t(m * K + kk)] = v - z;
+            }
+          }
+          k::QPackedWeights p;
+          const bool ok = k::qpack_quantized_weights(raw.data(), is_unsigned, type == 0 ? nullptr : zero.data(), M, K,
+                                                     rs, cs, &p);
+          CHECK_MSG(ok, "M=%lld K=%lld layout %d type %d: fits", (long long)M, (long long)K, layout, type);
+          if (!ok) continue;
+          CHECK(p.M == M && p.K == K && p.Kp == (K + 3) / 4 * 4);
+          bool same = true;
+          for (int64_t m = 0; m < (M + 15) / 16 * 16; ++m) {
+            int32_t sum = 0;
+            for (int64_t kk = 0; kk < p.Kp; ++kk) {
+              const int32_t w = m < M && kk < K ? want[size_t(m * K + kk)] : 0;
+              sum += w;
+              const int8_t got = p.data[((m / 16) * (p.Kp / 4) + kk / 4) * 64 + (m % 16) * 4 + kk % 4];
+              same = same && got == w;
+            }
+            if (m < M) same = same && p.row_sums[size_t(m)] == sum;
+          }
+          CHECK_MSG(same, "M=%lld K=%lld layout %d type %d: packed bytes or row sums differ", (long long)M,
+                    (long long)K, layout, type);
+          // One value out of range (one past the fitting bound) anywhere: refused.
+          if (type != 0) {
+            const int64_t m = int64_t(r.next() % uint32_t(M)), kk = int64_t(r.next() % uint32_t(K));
+            const int32_t z = zero[size_t(m)];
+            const int bad = is_unsigned ? (z + 128 <= 255 ? z + 128 : z - 129) : (z + 128 <= 127 ? z + 128 : z - 129);
+            if ((is_unsigned && bad >= 0 && bad <= 255) || (!is_unsigned && bad >= -128 && bad <= 127)) {
+              std::vector<uint8_t> bad_raw(raw);
+              bad_raw[size_t(m * rs + kk * cs)] = uint8_t(bad);
+              CHECK_MSG(!k::qpack_quantized_weights(bad_raw.data(), is_unsigned, zero.data(), M, K, rs, cs, &p),
+                        "M=%lld K=%lld layout %d type %d: out-of-range weight accepted", (long long)M, (long long)K,
+                        layout, type);
+            }
+          }
+        }
+}
+
+NETLITE_TEST(quant_uint8_matmul_weights_fuse_only_when_they_fit_int8) {
+  // MatMul W [K, N] quantized per column (axis 1): the fusion pass checks each
+  // column's range against its own zero point, with a column of its own out of range.
+  for (int bad_column : {-1, 0, 5, 29}) {
+    Rng r(12);
+    const int64_t K = 24, N = 30;
+    GraphSpec g;
+    qparams(g, "a", 0.02f, 3, kU8);
+    qparams(g, "y", 0.05f, 128, kU8);
+    g.inputs.push_back(value_info("a", kU8, {2, K}));
+    std::vector<uint8_t> wz(static_cast<size_t>(N));
+    for (auto& z : wz) z = uint8_t(r.range(0, 255));
+    if (bad_column >= 0) wz[size_t(bad_column)] = 10;  // [0, 255] - 128 would always fit
+    std::vector<uint8_t> w(size_t(K * N));
+    for (int64_t kk = 0; kk < K; ++kk)
+      for (int64_t n = 0; n < N; ++n)
+        w[size_t(kk * N + n)] = uint8_t(r.range(std::max(0, wz[size_t(n)] - 128), std::min(255, wz[size_t(n)] + 127)));
+    if (bad_column >= 0) {
+      w[size_t(7 * N + bad_column)] = 138;
+    }
+    g.initializers.push_back(tensor_of<uint8_t>("w", {K, N}, kU8, w));
+    std::vector<float> ws;
+    for (int64_t n = 0; n < N; ++n) ws.push_back(r.uniform(0.002f, 0.01f));
+    g.initializers.push_back(tensor_f32("w_s", {N}, ws));
+    g.initializers.push_back(tensor_of<uint8_t>("w_z", {N}, kU8, wz));
+    g.nodes.push_back(node("DequantizeLinear", {"a", "a_s", "a_z"}, {"ad"}, "dqa"));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dqw", {attr_int("axis", 1)}));
+    g.nodes.push_back(node("MatMul", {"ad", "wd"}, {"mm"}, "matmul"));
+    g.nodes.push_back(node("QuantizeLinear", {"mm", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kU8, {}));
+    const std::vector<uint8_t> x = random_bytes(size_t(2 * K), r);
+    const Result ref = run_model(model(g), false, 1, x, {2, K}, netlite::DType::UInt8);
+    const Result got = run_model(model(g), true, 1, x, {2, K}, netlite::DType::UInt8);
+    CHECK_MSG(got.ops.count("QMatMul") == (bad_column < 0 ? 1u : 0u), "bad column %d", bad_column);
+    CHECK(got.bytes.size() == ref.bytes.size());
+    for (size_t i = 0; i < got.bytes.size() && i < ref.bytes.size(); ++i)
+      CHECK(std::abs(int(got.bytes[i]) - int(ref.bytes[i])) <= 1);
+  }
+}

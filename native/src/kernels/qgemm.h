@@ -100,6 +100,18 @@ struct QPackedWeights {
 // Packs A, element (m, k) read at a[m * row_stride + k * col_stride].
 QPackedWeights qpack_weights(const int8_t* a, int64_t M, int64_t K, int64_t row_stride, int64_t col_stride);
 
+// Packs quantized weights minus their zero point straight from the model's
+// 8-bit data, with no int8 copy in between (at load every fresh page costs a
+// fault, and the classifier of a MobileNet has 1.28 M weights):
+//   A[m, k] = raw[m * row_stride + k * col_stride] - zero[m]
+// raw is int8, or uint8 when raw_unsigned; zero may be null (all 0). Returns
+// false, leaving *out empty, when some A[m, k] does not fit int8. Row-major A
+// (col_stride 1: Conv, Gemm with transB) and column-major A (row_stride 1:
+// MatMul's [K, N] weights) take vectorizable paths; each output byte is written
+// once (no zero fill first).
+bool qpack_quantized_weights(const void* raw, bool raw_unsigned, const int32_t* zero, int64_t M, int64_t K,
+                             int64_t row_stride, int64_t col_stride, QPackedWeights* out);
+
 // Bytes of a B panel for K rows and n columns.
 inline size_t qpanel_bytes(int64_t K, int64_t n) {
   const int64_t kp = (K + 3) / 4 * 4, np = (n + kQCols - 1) / kQCols * kQCols;

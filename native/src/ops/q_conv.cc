@@ -71,17 +71,9 @@ class QConv final : public OpKernel {
     out_ = parse_q_output(node, M);
 
     // Weights minus their zero point, as int8 (the fusion pass only fires when they fit).
-    std::vector<int8_t> wq(size_t(M * per));
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t k = 0; k < per; ++k) {
-        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[m * per + k])
-                                                    : int64_t(w->ptr<uint8_t>()[m * per + k]);
-        const int64_t v = raw - w_zero[size_t(m)];
-        if (v < -128 || v > 127)
-          fail(StatusCode::Unsupported, node.describe(), ": weight minus zero point (", v, ") does not fit int8");
-        wq[size_t(m * per + k)] = int8_t(v);
-      }
-
+    std::vector<int32_t> zero32(static_cast<size_t>(M));
+    for (int64_t m = 0; m < M; ++m) zero32[size_t(m)] = int32_t(std::max<int64_t>(-512, std::min<int64_t>(512, w_zero[size_t(m)])));
+    const bool w_unsigned = w->dtype == DType::UInt8;
     // Bias and scales: y = acc * scale[m] + offset[m] before rounding.
     scale_.resize(size_t(M));
     offset_.assign(size_t(M), 0.0f);
@@ -105,16 +97,27 @@ class QConv final : public OpKernel {
     depthwise_ = group_ > 1 && group_ == M && w->shape[1] == 1;
     const int64_t Mg = M / group_;
     std::vector<int32_t> sums(size_t(M), 0);
+    bool fit = true;
     if (depthwise_) {
-      dw_weights_ = std::move(wq);
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t k = 0; k < per; ++k) sums[size_t(m)] += dw_weights_[size_t(m * per + k)];
+      // Few weights (KH * KW per channel): no packing, the raw bytes minus the zero point.
+      const uint8_t* raw = static_cast<const uint8_t*>(w->data);
+      dw_weights_.resize(size_t(M * per));
+      for (int64_t m = 0; m < M && fit; ++m)
+        for (int64_t k = 0; k < per; ++k) {
+          const int32_t v = (w_unsigned ? int32_t(raw[m * per + k]) : int32_t(int8_t(raw[m * per + k]))) - zero32[size_t(m)];
+          fit = fit && v >= -128 && v <= 127;
+          dw_weights_[size_t(m * per + k)] = int8_t(v);
+          sums[size_t(m)] += int8_t(v);
+        }
     } else {
-      for (int64_t g = 0; g < group_; ++g) {
-        packed_.push_back(kernels::qpack_weights(wq.data() + g * Mg * per, Mg, per, per, 1));
-        for (int64_t m = 0; m < Mg; ++m) sums[size_t(g * Mg + m)] = packed_.back().row_sums[size_t(m)];
+      for (int64_t g = 0; g < group_ && fit; ++g) {
+        packed_.emplace_back();
+        fit = kernels::qpack_quantized_weights(static_cast<const uint8_t*>(w->data) + g * Mg * per, w_unsigned,
+                                               zero32.data() + g * Mg, Mg, per, per, 1, &packed_.back());
+        for (int64_t m = 0; m < Mg && fit; ++m) sums[size_t(g * Mg + m)] = packed_.back().row_sums[size_t(m)];
       }
     }
+    if (!fit) fail(StatusCode::Unsupported, node.describe(), ": a weight minus its zero point does not fit int8");
     // Zero-point correction -zx_u8 * sum(w) for each input type (known at infer()).
     for (int s = 0; s < 2; ++s) {
       const int64_t zx_u8 = x_zero_ + (s ? 128 : 0);

@@ -34,19 +34,13 @@ class QMatMul final : public OpKernel {
     const std::vector<float> w_scale = q_per_channel_floats(node, "w_scale", N_, 0.0f, true);
     const std::vector<int64_t> w_zero = q_per_channel_ints(node, "w_zero_point", N_, 0);
     out_ = parse_q_output(node, N_);
-    std::vector<int8_t> wq(size_t(K_ * N_));
-    // wq is W minus its zero point in W's own layout: element (k, n) at k * ks + n * ns.
+    // W minus its zero point packed straight from W's bytes: row n of the packed
+    // matrix is column n of W, element (k, n) at k * ks + n * ns.
     const int64_t ks = trans ? 1 : N_, ns = trans ? K_ : 1;
-    for (int64_t k = 0; k < K_; ++k)
-      for (int64_t n = 0; n < N_; ++n) {
-        const int64_t i = k * ks + n * ns;
-        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[i]) : int64_t(w->ptr<uint8_t>()[i]);
-        const int64_t v = raw - w_zero[size_t(n)];
-        if (v < -128 || v > 127)
-          fail(StatusCode::Unsupported, node.describe(), ": weight minus zero point (", v, ") does not fit int8");
-        wq[size_t(i)] = int8_t(v);
-      }
-    packed_ = kernels::qpack_weights(wq.data(), N_, K_, ns, ks);  // row n of the packed matrix = column n of W
+    std::vector<int32_t> zero32(static_cast<size_t>(N_));
+    for (int64_t n = 0; n < N_; ++n) zero32[size_t(n)] = int32_t(std::max<int64_t>(-512, std::min<int64_t>(512, w_zero[size_t(n)])));
+    if (!kernels::qpack_quantized_weights(w->data, w->dtype == DType::UInt8, zero32.data(), N_, K_, ns, ks, &packed_))
+      fail(StatusCode::Unsupported, node.describe(), ": a weight minus its zero point does not fit int8");
     scale_.resize(size_t(N_));
     offset_.assign(size_t(N_), 0.0f);
     for (int64_t n = 0; n < N_; ++n) scale_[size_t(n)] = a_scale_ * w_scale[size_t(n)] / out_.scale;
