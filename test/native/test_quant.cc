@@ -331,6 +331,18 @@ NETLITE_TEST(quant_qdepthwise_matches_reference) {
         CHECK_MSG(got == want, "qdepthwise %s %lldx%lld k%lldx%lld s%lld d%lld signed %d",
                   isa == k::QIsa::Generic ? "generic" : "auto", (long long)c.ih, (long long)c.iw, (long long)c.kh,
                   (long long)c.kw, (long long)c.sw, (long long)c.dw, is_signed);
+        // Bands of output rows (as QConv splits a large image among threads), in a scrambled order.
+        std::vector<uint8_t> banded(static_cast<size_t>(C * n), 0xEE), ref_banded(static_cast<size_t>(C * n), 0xEE);
+        std::vector<int64_t> cuts = {0, g.out[0]};
+        for (int i = 0; i < 3; ++i) cuts.push_back(r.range(0, int(g.out[0])));
+        std::sort(cuts.begin(), cuts.end());
+        for (size_t i = cuts.size() - 1; i-- > 0;) {
+          k::qdepthwise_rows(g, x.data(), 0, C, cuts[i], cuts[i + 1], a, banded.data(), scratch.data(), isa);
+          k::qdepthwise_rows_reference(g, x.data(), 0, C, cuts[i], cuts[i + 1], a, ref_banded.data());
+        }
+        CHECK_MSG(banded == want && ref_banded == want, "qdepthwise_rows %s %lldx%lld k%lldx%lld s%lld signed %d",
+                  isa == k::QIsa::Generic ? "generic" : "auto", (long long)c.ih, (long long)c.iw, (long long)c.kh,
+                  (long long)c.kw, (long long)c.sw, is_signed);
       }
     }
 }
@@ -493,6 +505,35 @@ NETLITE_TEST(quant_fused_conv_matches_float_graph) {
     const netlite::Shape xs = {c.N, c.C, c.H, c.W};
     const std::vector<uint8_t> x = random_bytes(size_t(c.N * c.C * c.H * c.W), r);
     compare_fused(c.name, bytes, x, xs, c.x_signed ? netlite::DType::Int8 : netlite::DType::UInt8, {"QConv"});
+  }
+}
+
+// QConv splits work by output position (large images) or by channel (small
+// ones), differently for each thread count: the result must not change at all.
+NETLITE_TEST(quant_fused_conv_identical_at_any_thread_count) {
+  Rng r(15);
+  std::vector<ConvCase> cases;
+  for (int64_t hw : {7, 14, 16, 23, 40}) {
+    ConvCase dw; dw.name = "depthwise"; dw.C = dw.M = dw.group = 24; dw.H = dw.W = hw; dw.act = "Relu"; dw.N = 2;
+    cases.push_back(dw);
+    ConvCase dw2 = dw; dw2.name = "depthwise s2"; dw2.strides = {2, 2}; cases.push_back(dw2);
+    ConvCase pw; pw.name = "1x1"; pw.KH = pw.KW = 1; pw.pads = {0, 0, 0, 0}; pw.C = 40; pw.M = 72; pw.H = pw.W = hw;
+    pw.per_channel = true; cases.push_back(pw);
+    ConvCase full; full.name = "3x3 s2"; full.strides = {2, 2}; full.pads = {0, 0, 1, 1}; full.C = 5; full.M = 24;
+    full.H = full.W = 2 * hw; cases.push_back(full);
+  }
+  for (const ConvCase& c : cases) {
+    const std::string bytes = conv_model(c, r);
+    const netlite::Shape xs = {c.N, c.C, c.H, c.W};
+    const std::vector<uint8_t> x = random_bytes(size_t(c.N * c.C * c.H * c.W), r);
+    const netlite::DType xt = c.x_signed ? netlite::DType::Int8 : netlite::DType::UInt8;
+    const Result one = run_model(bytes, true, 1, x, xs, xt);
+    CHECK_MSG(one.ops.count("QConv") == 1, "%s %lldx%lld: not fused", c.name, (long long)c.H, (long long)c.W);
+    for (int threads : {2, 3, 4}) {
+      const Result got = run_model(bytes, true, threads, x, xs, xt);
+      CHECK_MSG(got.bytes == one.bytes, "%s %lldx%lld: %d threads differ from 1", c.name, (long long)c.H,
+                (long long)c.W, threads);
+    }
   }
 }
 
@@ -680,7 +721,7 @@ NETLITE_TEST(quant_uint8_weights_fuse_only_when_they_fit_int8) {
 // per-row zero points; padding rows and k written as 0; false for a value out of int8.
 NETLITE_TEST(quant_qpack_quantized_weights_matches_layout) {
   Rng r(21);
-  for (int64_t M : {1, 5, 16, 17, 40, 67})
+  for (int64_t M : {1, 5, 16, 17, 40, 67, 1000})  // 1000 x 145: storage from its own (populated) mapping
     for (int64_t K : {1, 3, 4, 9, 36, 145})
       for (int layout = 0; layout < 3; ++layout)
         for (int type = 0; type < 3; ++type) {  // int8 zero 0, int8 per-row zero, uint8 per-row zero
