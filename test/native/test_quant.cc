@@ -273,6 +273,13 @@ NETLITE_TEST(quant_qgemm_rows_matches_reference) {
           k::qgemm_rows(pw, x.data(), n, init.data(), rq.view(), got.data(), M, isa);
           CHECK_MSG(got == want, "qgemm_rows %s M=%lld K=%lld n=%lld", isa_name(isa), (long long)M, (long long)K,
                     (long long)n);
+          // In parts of whole strips, as QMatMul shares a classifier's columns among threads.
+          std::vector<uint8_t> parts(size_t(n * M), 0xEE);
+          const int64_t strips = (M + 15) / 16, cut = r.range(0, int(strips)) * 16;
+          k::qgemm_rows_part(pw, cut, M, x.data(), n, init.data(), rq.view(), parts.data(), M, isa);
+          k::qgemm_rows_part(pw, 0, cut, x.data(), n, init.data(), rq.view(), parts.data(), M, isa);
+          CHECK_MSG(parts == want, "qgemm_rows_part %s M=%lld K=%lld n=%lld cut %lld", isa_name(isa), (long long)M,
+                    (long long)K, (long long)n, (long long)cut);
         }
       }
 }
@@ -816,5 +823,33 @@ NETLITE_TEST(quant_uint8_matmul_weights_fuse_only_when_they_fit_int8) {
     CHECK(got.bytes.size() == ref.bytes.size());
     for (size_t i = 0; i < got.bytes.size() && i < ref.bytes.size(); ++i)
       CHECK(std::abs(int(got.bytes[i]) - int(ref.bytes[i])) <= 1);
+  }
+}
+
+NETLITE_TEST(quant_fused_matmul_identical_at_any_thread_count) {
+  // A classifier-sized head (packed W >= 256 KiB): its output columns are shared among threads.
+  Rng r(16);
+  const int64_t K = 300, N = 1000;
+  for (int64_t rows : {1, 3}) {
+    GraphSpec g;
+    qparams(g, "a", 0.02f, -3, kS8);
+    qparams(g, "y", 0.05f, 2, kS8);
+    qparams(g, "w", 0.01f, 0, kS8);
+    g.inputs.push_back(value_info("a", kS8, {rows, K}));
+    std::vector<int8_t> w(size_t(K * N));
+    for (auto& v : w) v = int8_t(r.range(-127, 127));
+    g.initializers.push_back(tensor_of<int8_t>("w", {K, N}, kS8, w));
+    g.nodes.push_back(node("DequantizeLinear", {"a", "a_s", "a_z"}, {"ad"}, "dqa"));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dqw"));
+    g.nodes.push_back(node("MatMul", {"ad", "wd"}, {"mm"}, "matmul"));
+    g.nodes.push_back(node("QuantizeLinear", {"mm", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kS8, {}));
+    const std::vector<uint8_t> x = random_bytes(size_t(rows * K), r);
+    const Result one = run_model(model(g), true, 1, x, {rows, K}, netlite::DType::Int8);
+    CHECK(one.ops.count("QMatMul") == 1);
+    for (int threads : {2, 3}) {
+      const Result got = run_model(model(g), true, threads, x, {rows, K}, netlite::DType::Int8);
+      CHECK_MSG(got.bytes == one.bytes, "rows %lld: %d threads differ from 1", (long long)rows, threads);
+    }
   }
 }

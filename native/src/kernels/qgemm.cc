@@ -289,12 +289,12 @@ void panel_generic(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_
   }
 }
 
-void rows_generic(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
-                  uint8_t* c, int64_t ldc) {
+void rows_generic(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                  const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc) {
   const int64_t groups = a.Kp / 4;
   for (int64_t p = 0; p < n; ++p) {
     const uint8_t* xp = x + p * a.Kp;
-    for (int64_t m = 0; m < a.M; ++m) {
+    for (int64_t m = m0; m < m1; ++m) {
       const int8_t* strip = a.data + (m / kQRows) * a.Kp * kQRows + (m % kQRows) * 4;
       int32_t acc = acc_init[m];
       for (int64_t g = 0; g < groups; ++g) {
@@ -443,12 +443,20 @@ void qgemm_panel(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t*
 
 void qgemm_rows(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
                 uint8_t* c, int64_t ldc, QIsa isa) {
-  if (n <= 0 || a.M <= 0) return;
+  qgemm_rows_part(a, 0, a.M, x, n, acc_init, rq, c, ldc, isa);
+}
+
+void qgemm_rows_part(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                     const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc, QIsa isa) {
+  m0 = std::max<int64_t>(m0, 0);
+  m1 = std::min(m1, a.M);
+  if (n <= 0 || m1 <= m0) return;
 #if NETLITE_QGEMM_X86
-  if (qgemm_detail::resolve(isa) == QIsa::Avx512Vnni) return x86::qgemm_rows_avx512vnni(a, x, n, acc_init, rq, c, ldc);
+  if (qgemm_detail::resolve(isa) == QIsa::Avx512Vnni)
+    return x86::qgemm_rows_avx512vnni(a, m0, m1, x, n, acc_init, rq, c, ldc);
 #endif
   (void)isa;
-  qgemm_detail::rows_generic(a, x, n, acc_init, rq, c, ldc);
+  qgemm_detail::rows_generic(a, m0, m1, x, n, acc_init, rq, c, ldc);
 }
 
 void qgemm_reference(int64_t M, int64_t N, int64_t K, const int8_t* a, int64_t lda, const uint8_t* b, int64_t ldb,

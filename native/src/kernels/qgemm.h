@@ -141,6 +141,11 @@ void qgemm_panel(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t*
 //   c[p * ldc + m] = requant_m(acc_init[m] + sum_k A[m, k] * x[p * Kp + k]).
 void qgemm_rows(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
                 uint8_t* c, int64_t ldc, QIsa isa = QIsa::Auto);
+// The same for outputs m in [m0, m1) only (m0 a multiple of kQRows): threads
+// can share a wide layer's weights (a classifier's [1280, 1000]: each core
+// streams, and keeps in its own L2, its part).
+void qgemm_rows_part(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                     const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc, QIsa isa = QIsa::Auto);
 
 // The scalar oracle on unpacked operands: A row-major [M, K] (lda), B [K, N]
 // u8 (ldb), C[m * ldc + n].
@@ -151,8 +156,8 @@ namespace x86 {
 // Defined in x86/qgemm_avx512.cc and x86/qgemm_avx2.cc; callers check qisa_available().
 void qgemm_panel_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                             const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
-void qgemm_rows_avx512vnni(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init,
-                           const QRequant& rq, uint8_t* c, int64_t ldc);
+void qgemm_rows_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                           const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 void qgemm_panel_avx2(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                       const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 }  // namespace x86
