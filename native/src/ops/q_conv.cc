@@ -66,7 +66,8 @@ constexpr int kMaxSlots = 64;
 // [n*s/S, n*(s+1)/S), takes them from the front, then helps with the other
 // slots' from their back ends. Front and back of a slot share one word (front
 // in the low 32 bits), each slot on a cache line of its own, so claiming an own
-// unit touches no line another thread writes.
+// unit touches no line another thread writes. (n < 2^32: a unit is at least a
+// micro-panel of output positions or a run of planes.)
 class SlotWork {
  public:
   SlotWork(int64_t n, int64_t slots) : slots_(std::min<int64_t>(slots, kMaxSlots)) {
