@@ -57,7 +57,7 @@ inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 // Storage for packed weights, resident before it is written. First touches of
 // fresh 4 KiB pages are what a load spends most on here (shadow paging: ~9 us a
 // page by fault; writing 1.28 MB of fresh memory took ~3 ms faulted in, ~1.5 ms
-// populated, ~0.07 ms as one transparent huge page). So buffers of 64 KiB and
+// populated, ~0.07 ms as one transparent huge page). So buffers of 16 KiB and
 // more are cut from 2 MiB chunks, 2 MiB aligned and advised as huge pages by
 // large_buffer, and populated at once (MADV_POPULATE_WRITE, Linux 5.14; where
 // unknown the call fails harmlessly and pages fault in as written). A chunk
@@ -68,7 +68,7 @@ inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 class PackArena {
  public:
   static constexpr size_t kChunk = size_t(2) << 20;
-  static constexpr size_t kFrom = size_t(64) << 10;
+  static constexpr size_t kFrom = size_t(16) << 10;
 
   std::shared_ptr<void> allocate(size_t bytes) {
     if (bytes < kFrom) return aligned_buffer(bytes, false);
