@@ -113,7 +113,8 @@ std::shared_ptr<void> packed_storage(size_t bytes) {
 template <typename T>
 bool weights_fit(const T* raw, const int32_t* zero, int64_t M, int64_t K, int64_t rs, int64_t cs) {
   const bool is_signed = std::numeric_limits<T>::is_signed;
-  if (K <= 0 || M <= 0 || (is_signed && !zero)) return true;
+  if (K <= 0 || M <= 0 || (is_signed && (!zero || std::all_of(zero, zero + M, [](int32_t z) { return z == 0; }))))
+    return true;  // int8 minus 0 always fits
   auto fits = [&](int64_t m, int32_t lo, int32_t hi) {
     const int32_t z = zero ? zero[m] : 0;
     return lo - z >= -128 && hi - z <= 127;
