@@ -273,6 +273,13 @@ NETLITE_TEST(quant_qgemm_rows_matches_reference) {
           k::qgemm_rows(pw, x.data(), n, init.data(), rq.view(), got.data(), M, isa);
           CHECK_MSG(got == want, "qgemm_rows %s M=%lld K=%lld n=%lld", isa_name(isa), (long long)M, (long long)K,
                     (long long)n);
+          // In parts of whole strips, as QMatMul shares a classifier's columns among threads.
+          std::vector<uint8_t> parts(size_t(n * M), 0xEE);
+          const int64_t strips = (M + 15) / 16, cut = r.range(0, int(strips)) * 16;
+          k::qgemm_rows_part(pw, cut, M, x.data(), n, init.data(), rq.view(), parts.data(), M, isa);
+          k::qgemm_rows_part(pw, 0, cut, x.data(), n, init.data(), rq.view(), parts.data(), M, isa);
+          CHECK_MSG(parts == want, "qgemm_rows_part %s M=%lld K=%lld n=%lld cut %lld", isa_name(isa), (long long)M,
+                    (long long)K, (long long)n, (long long)cut);
         }
       }
 }
@@ -331,6 +338,18 @@ NETLITE_TEST(quant_qdepthwise_matches_reference) {
         CHECK_MSG(got == want, "qdepthwise %s %lldx%lld k%lldx%lld s%lld d%lld signed %d",
                   isa == k::QIsa::Generic ? "generic" : "auto", (long long)c.ih, (long long)c.iw, (long long)c.kh,
                   (long long)c.kw, (long long)c.sw, (long long)c.dw, is_signed);
+        // Bands of output rows (as QConv splits a large image among threads), in a scrambled order.
+        std::vector<uint8_t> banded(static_cast<size_t>(C * n), 0xEE), ref_banded(static_cast<size_t>(C * n), 0xEE);
+        std::vector<int64_t> cuts = {0, g.out[0]};
+        for (int i = 0; i < 3; ++i) cuts.push_back(r.range(0, int(g.out[0])));
+        std::sort(cuts.begin(), cuts.end());
+        for (size_t i = cuts.size() - 1; i-- > 0;) {
+          k::qdepthwise_rows(g, x.data(), 0, C, cuts[i], cuts[i + 1], a, banded.data(), scratch.data(), isa);
+          k::qdepthwise_rows_reference(g, x.data(), 0, C, cuts[i], cuts[i + 1], a, ref_banded.data());
+        }
+        CHECK_MSG(banded == want && ref_banded == want, "qdepthwise_rows %s %lldx%lld k%lldx%lld s%lld signed %d",
+                  isa == k::QIsa::Generic ? "generic" : "auto", (long long)c.ih, (long long)c.iw, (long long)c.kh,
+                  (long long)c.kw, (long long)c.sw, is_signed);
       }
     }
 }
@@ -493,6 +512,35 @@ NETLITE_TEST(quant_fused_conv_matches_float_graph) {
     const netlite::Shape xs = {c.N, c.C, c.H, c.W};
     const std::vector<uint8_t> x = random_bytes(size_t(c.N * c.C * c.H * c.W), r);
     compare_fused(c.name, bytes, x, xs, c.x_signed ? netlite::DType::Int8 : netlite::DType::UInt8, {"QConv"});
+  }
+}
+
+// QConv splits work by output position (large images) or by channel (small
+// ones), differently for each thread count: the result must not change at all.
+NETLITE_TEST(quant_fused_conv_identical_at_any_thread_count) {
+  Rng r(15);
+  std::vector<ConvCase> cases;
+  for (int64_t hw : {7, 14, 16, 23, 40}) {
+    ConvCase dw; dw.name = "depthwise"; dw.C = dw.M = dw.group = 24; dw.H = dw.W = hw; dw.act = "Relu"; dw.N = 2;
+    cases.push_back(dw);
+    ConvCase dw2 = dw; dw2.name = "depthwise s2"; dw2.strides = {2, 2}; cases.push_back(dw2);
+    ConvCase pw; pw.name = "1x1"; pw.KH = pw.KW = 1; pw.pads = {0, 0, 0, 0}; pw.C = 40; pw.M = 72; pw.H = pw.W = hw;
+    pw.per_channel = true; cases.push_back(pw);
+    ConvCase full; full.name = "3x3 s2"; full.strides = {2, 2}; full.pads = {0, 0, 1, 1}; full.C = 5; full.M = 24;
+    full.H = full.W = 2 * hw; cases.push_back(full);
+  }
+  for (const ConvCase& c : cases) {
+    const std::string bytes = conv_model(c, r);
+    const netlite::Shape xs = {c.N, c.C, c.H, c.W};
+    const std::vector<uint8_t> x = random_bytes(size_t(c.N * c.C * c.H * c.W), r);
+    const netlite::DType xt = c.x_signed ? netlite::DType::Int8 : netlite::DType::UInt8;
+    const Result one = run_model(bytes, true, 1, x, xs, xt);
+    CHECK_MSG(one.ops.count("QConv") == 1, "%s %lldx%lld: not fused", c.name, (long long)c.H, (long long)c.W);
+    for (int threads : {2, 3, 4}) {
+      const Result got = run_model(bytes, true, threads, x, xs, xt);
+      CHECK_MSG(got.bytes == one.bytes, "%s %lldx%lld: %d threads differ from 1", c.name, (long long)c.H,
+                (long long)c.W, threads);
+    }
   }
 }
 
@@ -672,5 +720,136 @@ NETLITE_TEST(quant_uint8_weights_fuse_only_when_they_fit_int8) {
     CHECK(got.bytes.size() == ref.bytes.size());
     for (size_t i = 0; i < got.bytes.size() && i < ref.bytes.size(); ++i)
       CHECK(std::abs(int(int8_t(got.bytes[i])) - int(int8_t(ref.bytes[i]))) <= 1);
+  }
+}
+
+// qpack_quantized_weights against the layout of qgemm.h, element by element: row-major
+// (Conv), column-major (MatMul [K, N]) and strided A; int8 and uint8 bytes with
+// per-row zero points; padding rows and k written as 0; false for a value out of int8.
+NETLITE_TEST(quant_qpack_quantized_weights_matches_layout) {
+  Rng r(21);
+  for (int64_t M : {1, 5, 16, 17, 40, 67, 1000})  // 1000 x 145: storage from its own (populated) mapping
+    for (int64_t K : {1, 3, 4, 9, 36, 145})
+      for (int layout = 0; layout < 3; ++layout)
+        for (int type = 0; type < 3; ++type) {  // int8 zero 0, int8 per-row zero, uint8 per-row zero
+          const bool is_unsigned = type == 2;
+          // Element (m, k) at m * rs + k * cs.
+          const int64_t rs = layout == 0 ? K : layout == 1 ? 1 : 2 * K + 1;
+          const int64_t cs = layout == 0 ? 1 : layout == 1 ? M : 2;
+          std::vector<uint8_t> raw(size_t((M - 1) * rs + (K - 1) * cs + 1), 0xCD);
+          std::vector<int32_t> zero(static_cast<size_t>(M), 0);
+          std::vector<int32_t> want(size_t(M * K));
+          for (int64_t m = 0; m < M; ++m) {
+            const int32_t z = type == 0 ? 0 : is_unsigned ? r.range(0, 255) : r.range(-128, 127);
+            zero[size_t(m)] = z;
+            for (int64_t kk = 0; kk < K; ++kk) {
+              // A raw value whose difference with z fits int8 (the extremes often).
+              const int lo = std::max(is_unsigned ? 0 : -128, z - 128), hi = std::min(is_unsigned ? 255 : 127, z + 127);
+              const int sel = int(r.next() % 8);
+              const int v = sel == 0 ? lo : sel == 1 ? hi : r.range(lo, hi);
+              raw[size_t(m * rs + kk * cs)] = uint8_t(v);
+              want[size_t(m * K + kk)] = v - z;
+            }
+          }
+          k::QPackedWeights p;
+          const bool ok = k::qpack_quantized_weights(raw.data(), is_unsigned, type == 0 ? nullptr : zero.data(), M, K,
+                                                     rs, cs, &p);
+          CHECK_MSG(ok, "M=%lld K=%lld layout %d type %d: fits", (long long)M, (long long)K, layout, type);
+          if (!ok) continue;
+          CHECK(p.M == M && p.K == K && p.Kp == (K + 3) / 4 * 4);
+          bool same = true;
+          for (int64_t m = 0; m < (M + 15) / 16 * 16; ++m) {
+            int32_t sum = 0;
+            for (int64_t kk = 0; kk < p.Kp; ++kk) {
+              const int32_t w = m < M && kk < K ? want[size_t(m * K + kk)] : 0;
+              sum += w;
+              const int8_t got = p.data[((m / 16) * (p.Kp / 4) + kk / 4) * 64 + (m % 16) * 4 + kk % 4];
+              same = same && got == w;
+            }
+            if (m < M) same = same && p.row_sums[size_t(m)] == sum;
+          }
+          CHECK_MSG(same, "M=%lld K=%lld layout %d type %d: packed bytes or row sums differ", (long long)M,
+                    (long long)K, layout, type);
+          // One value out of range (one past the fitting bound) anywhere: refused.
+          if (type != 0) {
+            const int64_t m = int64_t(r.next() % uint32_t(M)), kk = int64_t(r.next() % uint32_t(K));
+            const int32_t z = zero[size_t(m)];
+            const int bad = is_unsigned ? (z + 128 <= 255 ? z + 128 : z - 129) : (z + 128 <= 127 ? z + 128 : z - 129);
+            if ((is_unsigned && bad >= 0 && bad <= 255) || (!is_unsigned && bad >= -128 && bad <= 127)) {
+              std::vector<uint8_t> bad_raw(raw);
+              bad_raw[size_t(m * rs + kk * cs)] = uint8_t(bad);
+              CHECK_MSG(!k::qpack_quantized_weights(bad_raw.data(), is_unsigned, zero.data(), M, K, rs, cs, &p),
+                        "M=%lld K=%lld layout %d type %d: out-of-range weight accepted", (long long)M, (long long)K,
+                        layout, type);
+            }
+          }
+        }
+}
+
+NETLITE_TEST(quant_uint8_matmul_weights_fuse_only_when_they_fit_int8) {
+  // MatMul W [K, N] quantized per column (axis 1): the fusion pass checks each
+  // column's range against its own zero point, with a column of its own out of range.
+  for (int bad_column : {-1, 0, 5, 29}) {
+    Rng r(12);
+    const int64_t K = 24, N = 30;
+    GraphSpec g;
+    qparams(g, "a", 0.02f, 3, kU8);
+    qparams(g, "y", 0.05f, 128, kU8);
+    g.inputs.push_back(value_info("a", kU8, {2, K}));
+    std::vector<uint8_t> wz(static_cast<size_t>(N));
+    for (auto& z : wz) z = uint8_t(r.range(0, 255));
+    if (bad_column >= 0) wz[size_t(bad_column)] = 10;  // [0, 255] - 128 would always fit
+    std::vector<uint8_t> w(size_t(K * N));
+    for (int64_t kk = 0; kk < K; ++kk)
+      for (int64_t n = 0; n < N; ++n)
+        w[size_t(kk * N + n)] = uint8_t(r.range(std::max(0, wz[size_t(n)] - 128), std::min(255, wz[size_t(n)] + 127)));
+    if (bad_column >= 0) {
+      w[size_t(7 * N + bad_column)] = 138;
+    }
+    g.initializers.push_back(tensor_of<uint8_t>("w", {K, N}, kU8, w));
+    std::vector<float> ws;
+    for (int64_t n = 0; n < N; ++n) ws.push_back(r.uniform(0.002f, 0.01f));
+    g.initializers.push_back(tensor_f32("w_s", {N}, ws));
+    g.initializers.push_back(tensor_of<uint8_t>("w_z", {N}, kU8, wz));
+    g.nodes.push_back(node("DequantizeLinear", {"a", "a_s", "a_z"}, {"ad"}, "dqa"));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dqw", {attr_int("axis", 1)}));
+    g.nodes.push_back(node("MatMul", {"ad", "wd"}, {"mm"}, "matmul"));
+    g.nodes.push_back(node("QuantizeLinear", {"mm", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kU8, {}));
+    const std::vector<uint8_t> x = random_bytes(size_t(2 * K), r);
+    const Result ref = run_model(model(g), false, 1, x, {2, K}, netlite::DType::UInt8);
+    const Result got = run_model(model(g), true, 1, x, {2, K}, netlite::DType::UInt8);
+    CHECK_MSG(got.ops.count("QMatMul") == (bad_column < 0 ? 1u : 0u), "bad column %d", bad_column);
+    CHECK(got.bytes.size() == ref.bytes.size());
+    for (size_t i = 0; i < got.bytes.size() && i < ref.bytes.size(); ++i)
+      CHECK(std::abs(int(got.bytes[i]) - int(ref.bytes[i])) <= 1);
+  }
+}
+
+NETLITE_TEST(quant_fused_matmul_identical_at_any_thread_count) {
+  // A classifier-sized head (packed W >= 256 KiB): its output columns are shared among threads.
+  Rng r(16);
+  const int64_t K = 300, N = 1000;
+  for (int64_t rows : {1, 3}) {
+    GraphSpec g;
+    qparams(g, "a", 0.02f, -3, kS8);
+    qparams(g, "y", 0.05f, 2, kS8);
+    qparams(g, "w", 0.01f, 0, kS8);
+    g.inputs.push_back(value_info("a", kS8, {rows, K}));
+    std::vector<int8_t> w(size_t(K * N));
+    for (auto& v : w) v = int8_t(r.range(-127, 127));
+    g.initializers.push_back(tensor_of<int8_t>("w", {K, N}, kS8, w));
+    g.nodes.push_back(node("DequantizeLinear", {"a", "a_s", "a_z"}, {"ad"}, "dqa"));
+    g.nodes.push_back(node("DequantizeLinear", {"w", "w_s", "w_z"}, {"wd"}, "dqw"));
+    g.nodes.push_back(node("MatMul", {"ad", "wd"}, {"mm"}, "matmul"));
+    g.nodes.push_back(node("QuantizeLinear", {"mm", "y_s", "y_z"}, {"y"}, "q"));
+    g.outputs.push_back(value_info("y", kS8, {}));
+    const std::vector<uint8_t> x = random_bytes(size_t(rows * K), r);
+    const Result one = run_model(model(g), true, 1, x, {rows, K}, netlite::DType::Int8);
+    CHECK(one.ops.count("QMatMul") == 1);
+    for (int threads : {2, 3}) {
+      const Result got = run_model(model(g), true, threads, x, {rows, K}, netlite::DType::Int8);
+      CHECK_MSG(got.bytes == one.bytes, "rows %lld: %d threads differ from 1", (long long)rows, threads);
+    }
   }
 }

@@ -34,13 +34,18 @@ int64_t qdepthwise_scratch_bytes(const ConvShape& g) {
 
 void qdepthwise_reference(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, const QDepthwiseArgs& a,
                           uint8_t* y) {
+  qdepthwise_rows_reference(g, x, c0, c1, 0, g.out[0], a, y);
+}
+
+void qdepthwise_rows_reference(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0, int64_t oh1,
+                               const QDepthwiseArgs& a, uint8_t* y) {
   const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.kernel[0], KW = g.kernel[1];
   const uint8_t flip = a.x_signed ? 0x80 : 0;
   for (int64_t c = c0; c < c1; ++c) {
     const uint8_t* xc = x + c * IH * IW;
     const int8_t* w = a.w + c * KH * KW;
     uint8_t* yc = y + c * OH * OW;
-    for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t oh = oh0; oh < oh1; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
         int32_t acc = 0;
         for (int64_t kh = 0; kh < KH; ++kh) {
@@ -59,25 +64,34 @@ void qdepthwise_reference(const ConvShape& g, const uint8_t* x, int64_t c0, int6
 
 void qdepthwise(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, const QDepthwiseArgs& a, uint8_t* y,
                 uint8_t* scratch, QIsa isa) {
+  qdepthwise_rows(g, x, c0, c1, 0, g.out[0], a, y, scratch, isa);
+}
+
+void qdepthwise_rows(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0, int64_t oh1,
+                     const QDepthwiseArgs& a, uint8_t* y, uint8_t* scratch, QIsa isa) {
   using namespace qdepthwise_detail;
   const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.kernel[0], KW = g.kernel[1];
-  if (OH <= 0 || OW <= 0 || c1 <= c0) return;
+  oh0 = oh0 < 0 ? 0 : oh0;
+  oh1 = oh1 > OH ? OH : oh1;
+  if (oh1 <= oh0 || OW <= 0 || c1 <= c0) return;
 #if defined(__x86_64__) || defined(__i386__)
   if ((isa == QIsa::Auto || isa == QIsa::Avx512Vnni) && simd_ok(g) && x86::qdepthwise_avx512_usable())
-    return x86::qdepthwise_avx512(g, x, c0, c1, a, y);
+    return x86::qdepthwise_avx512(g, x, c0, c1, oh0, oh1, a, y);
 #else
   (void)isa;
 #endif
-  // Portable: a padded copy of the plane holding the input's raw bytes (pad =
-  // the zero point in the input's own type), read with the sign flip of s8 data.
+  // Portable: a padded copy of the rows the band reads (at their place in the
+  // plane's padded layout), holding the input's raw bytes (pad = the zero point
+  // in the input's own type), read with the sign flip of s8 data.
   const Padded pp = padded(g);
   const uint8_t flip = a.x_signed ? 0x80 : 0;
   const uint8_t pad = uint8_t(a.x_zero_u8 ^ flip);
+  const int64_t r0 = oh0 * g.stride[0], r1 = (oh1 - 1) * g.stride[0] + (KH - 1) * g.dilation[0] + 1;
   for (int64_t c = c0; c < c1; ++c) {
     const uint8_t* xc = x + c * IH * IW;
     const int8_t* w = a.w + c * KH * KW;
     uint8_t* yc = y + c * OH * OW;
-    for (int64_t r = 0; r < pp.rows; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       uint8_t* pr = scratch + r * pp.pitch;
       const int64_t ih = r - g.pad[0];
       if (ih < 0 || ih >= IH) {
@@ -88,7 +102,7 @@ void qdepthwise(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, co
       std::memcpy(pr + g.pad[1], xc + ih * IW, size_t(IW));
       std::memset(pr + g.pad[1] + IW, pad, size_t(pp.pitch - g.pad[1] - IW));
     }
-    for (int64_t oh = 0; oh < OH; ++oh)
+    for (int64_t oh = oh0; oh < oh1; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
         int32_t acc = a.acc_init[c];
         for (int64_t kh = 0; kh < KH; ++kh) {

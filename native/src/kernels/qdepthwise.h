@@ -45,12 +45,21 @@ void qdepthwise(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, co
 void qdepthwise_reference(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, const QDepthwiseArgs& a,
                           uint8_t* y);
 
+// The same for output rows [oh0, oh1) of each plane only (planes still start
+// at x + c * in_size and y + c * out_size): a thread can take a band of rows of
+// every channel, the part of the image a convolution before or after it, split
+// by output positions, wrote or will read on the same core.
+void qdepthwise_rows(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0, int64_t oh1,
+                     const QDepthwiseArgs& a, uint8_t* y, uint8_t* scratch, QIsa isa = QIsa::Auto);
+void qdepthwise_rows_reference(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0, int64_t oh1,
+                               const QDepthwiseArgs& a, uint8_t* y);
+
 namespace x86 {
 // True when the CPU has AVX-512 F/BW/VBMI/VNNI (x86/qdepthwise_avx512.cc).
 bool qdepthwise_avx512_usable();
 // qdepthwise's fast path (callers check the CPU and the stride/dilation limit).
-void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, const QDepthwiseArgs& a,
-                       uint8_t* y);
+void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0, int64_t oh1,
+                       const QDepthwiseArgs& a, uint8_t* y);
 }  // namespace x86
 
 }  // namespace kernels

@@ -100,6 +100,18 @@ struct QPackedWeights {
 // Packs A, element (m, k) read at a[m * row_stride + k * col_stride].
 QPackedWeights qpack_weights(const int8_t* a, int64_t M, int64_t K, int64_t row_stride, int64_t col_stride);
 
+// Packs quantized weights minus their zero point straight from the model's
+// 8-bit data, with no int8 copy in between (at load every fresh page costs a
+// fault, and the classifier of a MobileNet has 1.28 M weights):
+//   A[m, k] = raw[m * row_stride + k * col_stride] - zero[m]
+// raw is int8, or uint8 when raw_unsigned; zero may be null (all 0). Returns
+// false, leaving *out empty, when some A[m, k] does not fit int8. Row-major A
+// (col_stride 1: Conv, Gemm with transB) and column-major A (row_stride 1:
+// MatMul's [K, N] weights) take vectorizable paths; each output byte is written
+// once (no zero fill first).
+bool qpack_quantized_weights(const void* raw, bool raw_unsigned, const int32_t* zero, int64_t M, int64_t K,
+                             int64_t row_stride, int64_t col_stride, QPackedWeights* out);
+
 // Bytes of a B panel for K rows and n columns.
 inline size_t qpanel_bytes(int64_t K, int64_t n) {
   const int64_t kp = (K + 3) / 4 * 4, np = (n + kQCols - 1) / kQCols * kQCols;
@@ -129,6 +141,11 @@ void qgemm_panel(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t*
 //   c[p * ldc + m] = requant_m(acc_init[m] + sum_k A[m, k] * x[p * Kp + k]).
 void qgemm_rows(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init, const QRequant& rq,
                 uint8_t* c, int64_t ldc, QIsa isa = QIsa::Auto);
+// The same for outputs m in [m0, m1) only (m0 a multiple of kQRows): threads
+// can share a wide layer's weights (a classifier's [1280, 1000]: each core
+// streams, and keeps in its own L2, its part).
+void qgemm_rows_part(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                     const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc, QIsa isa = QIsa::Auto);
 
 // The scalar oracle on unpacked operands: A row-major [M, K] (lda), B [K, N]
 // u8 (ldb), C[m * ldc + n].
@@ -139,8 +156,8 @@ namespace x86 {
 // Defined in x86/qgemm_avx512.cc and x86/qgemm_avx2.cc; callers check qisa_available().
 void qgemm_panel_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                             const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
-void qgemm_rows_avx512vnni(const QPackedWeights& a, const uint8_t* x, int64_t n, const int32_t* acc_init,
-                           const QRequant& rq, uint8_t* c, int64_t ldc);
+void qgemm_rows_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t m1, const uint8_t* x, int64_t n,
+                           const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 void qgemm_panel_avx2(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                       const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 }  // namespace x86

@@ -16,6 +16,17 @@
 // GEMM per (image, group, tile of output positions): a u8 panel packed from the
 // input (pointwise: straight copy; else im2col) times the weights prepacked at
 // create(), with the requantization in the GEMM's epilogue.
+//
+// Threads: a layer with enough output positions (at least 4 micro-panels of
+// kQCols per thread) is split by position - GEMM tiles of all rows, depthwise
+// bands of output rows of all channels - and a smaller one by channel (blocks of
+// GEMM rows, runs of depthwise planes). Thread t owns the t-th contiguous share
+// of the units (the pool runs slot t on thread t), so consecutive layers at one
+// resolution split the image alike and a thread reads what it wrote, from its
+// own cache: splitting a depthwise by channel between two position-split 1x1
+// convolutions made every activation cross cores (~470 ns per line here), and
+// 2 threads were no faster than 1. A slot that runs out of its own units takes
+// others' from their far end (a descheduled thread does not hold up the rest).
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -40,10 +51,53 @@ struct Dims {
 };
 
 struct Tiling {
-  int64_t tile = 0, n_tiles = 0;  // output positions per task
+  bool by_positions = true;       // else by channel (see the file comment)
+  int64_t tile = 0, n_tiles = 0;  // GEMM: output positions per task
   int64_t m_block = 0, m_blocks = 0;
+  int64_t dw_bands = 1;           // depthwise: bands of output rows per image (by position: one per thread)
+  int64_t dw_chunk = 1;           // depthwise: planes per task
   int64_t tasks = 0, slots = 1;
   size_t slot_bytes = 0;
+};
+
+constexpr int kMaxSlots = 64;
+
+// The units [0, n) of one layer shared by `slots` threads: slot s owns
+// [n*s/S, n*(s+1)/S), takes them from the front, then helps with the other
+// slots' from their back ends. Front and back of a slot share one word (front
+// in the low 32 bits), each slot on a cache line of its own, so claiming an own
+// unit touches no line another thread writes. (n < 2^32: a unit is at least a
+// micro-panel of output positions or a run of planes.)
+class SlotWork {
+ public:
+  SlotWork(int64_t n, int64_t slots) : slots_(std::min<int64_t>(slots, kMaxSlots)) {
+    for (int64_t s = 0; s < slots_; ++s) {
+      const uint64_t f = uint64_t(n * s / slots_), b = uint64_t(n * (s + 1) / slots_);
+      r_[s].v.store(f | (b << 32), std::memory_order_relaxed);
+    }
+  }
+  int64_t slots() const { return slots_; }
+
+  // The next unit for slot `s`, or -1 when none is left.
+  int64_t next(int64_t s) {
+    std::atomic<uint64_t>& own = r_[s].v;
+    for (uint64_t v = own.load(std::memory_order_relaxed); (v & 0xffffffffu) < (v >> 32);)
+      if (own.compare_exchange_weak(v, v + 1, std::memory_order_relaxed)) return int64_t(v & 0xffffffffu);
+    for (int64_t k = 1; k < slots_; ++k) {
+      std::atomic<uint64_t>& other = r_[(s + k) % slots_].v;
+      for (uint64_t v = other.load(std::memory_order_relaxed); (v & 0xffffffffu) < (v >> 32);)
+        if (other.compare_exchange_weak(v, v - (uint64_t(1) << 32), std::memory_order_relaxed))
+          return int64_t(v >> 32) - 1;
+    }
+    return -1;
+  }
+
+ private:
+  struct alignas(64) Range {
+    std::atomic<uint64_t> v{0};
+  };
+  int64_t slots_;
+  Range r_[kMaxSlots];
 };
 
 class QConv final : public OpKernel {
@@ -71,17 +125,9 @@ class QConv final : public OpKernel {
     out_ = parse_q_output(node, M);
 
     // Weights minus their zero point, as int8 (the fusion pass only fires when they fit).
-    std::vector<int8_t> wq(size_t(M * per));
-    for (int64_t m = 0; m < M; ++m)
-      for (int64_t k = 0; k < per; ++k) {
-        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[m * per + k])
-                                                    : int64_t(w->ptr<uint8_t>()[m * per + k]);
-        const int64_t v = raw - w_zero[size_t(m)];
-        if (v < -128 || v > 127)
-          fail(StatusCode::Unsupported, node.describe(), ": weight minus zero point (", v, ") does not fit int8");
-        wq[size_t(m * per + k)] = int8_t(v);
-      }
-
+    std::vector<int32_t> zero32(static_cast<size_t>(M));
+    for (int64_t m = 0; m < M; ++m) zero32[size_t(m)] = int32_t(std::max<int64_t>(-512, std::min<int64_t>(512, w_zero[size_t(m)])));
+    const bool w_unsigned = w->dtype == DType::UInt8;
     // Bias and scales: y = acc * scale[m] + offset[m] before rounding.
     scale_.resize(size_t(M));
     offset_.assign(size_t(M), 0.0f);
@@ -105,16 +151,27 @@ class QConv final : public OpKernel {
     depthwise_ = group_ > 1 && group_ == M && w->shape[1] == 1;
     const int64_t Mg = M / group_;
     std::vector<int32_t> sums(size_t(M), 0);
+    bool fit = true;
     if (depthwise_) {
-      dw_weights_ = std::move(wq);
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t k = 0; k < per; ++k) sums[size_t(m)] += dw_weights_[size_t(m * per + k)];
+      // Few weights (KH * KW per channel): no packing, the raw bytes minus the zero point.
+      const uint8_t* raw = static_cast<const uint8_t*>(w->data);
+      dw_weights_.resize(size_t(M * per));
+      for (int64_t m = 0; m < M && fit; ++m)
+        for (int64_t k = 0; k < per; ++k) {
+          const int32_t v = (w_unsigned ? int32_t(raw[m * per + k]) : int32_t(int8_t(raw[m * per + k]))) - zero32[size_t(m)];
+          fit = fit && v >= -128 && v <= 127;
+          dw_weights_[size_t(m * per + k)] = int8_t(v);
+          sums[size_t(m)] += int8_t(v);
+        }
     } else {
-      for (int64_t g = 0; g < group_; ++g) {
-        packed_.push_back(kernels::qpack_weights(wq.data() + g * Mg * per, Mg, per, per, 1));
-        for (int64_t m = 0; m < Mg; ++m) sums[size_t(g * Mg + m)] = packed_.back().row_sums[size_t(m)];
+      for (int64_t g = 0; g < group_ && fit; ++g) {
+        packed_.emplace_back();
+        fit = kernels::qpack_quantized_weights(static_cast<const uint8_t*>(w->data) + g * Mg * per, w_unsigned,
+                                               zero32.data() + g * Mg, Mg, per, per, 1, &packed_.back());
+        for (int64_t m = 0; m < Mg && fit; ++m) sums[size_t(g * Mg + m)] = packed_.back().row_sums[size_t(m)];
       }
     }
+    if (!fit) fail(StatusCode::Unsupported, node.describe(), ": a weight minus its zero point does not fit int8");
     // Zero-point correction -zx_u8 * sum(w) for each input type (known at infer()).
     for (int s = 0; s < 2; ++s) {
       const int64_t zx_u8 = x_zero_ + (s ? 128 : 0);
@@ -186,9 +243,16 @@ class QConv final : public OpKernel {
 
   Tiling tiling(const Dims& d, const kernels::ConvShape& g, int threads) const {
     Tiling t;
-    const int64_t T = std::max(1, threads);
+    const int64_t T = std::max(1, std::min(threads, kMaxSlots));
+    const int64_t panels = (d.HW + kernels::kQCols - 1) / kernels::kQCols;  // per image and group
+    t.by_positions = T == 1 || panels >= 4 * T;
     if (depthwise_) {
-      t.tasks = d.N * d.C;
+      // By position: one band of output rows per thread (a band of a few rows per
+      // call left most of the time in per-plane set-up and short, scattered row
+      // reads), cut into runs of channels; unit order band-major, so slot s owns band s.
+      t.dw_bands = t.by_positions ? std::min<int64_t>(std::max<int64_t>(g.out[0], 1), T) : 1;
+      t.dw_chunk = std::max<int64_t>(1, d.C / (4 * (t.by_positions ? 1 : T)));
+      t.tasks = d.N * t.dw_bands * ((d.C + t.dw_chunk - 1) / t.dw_chunk);
       t.slots = std::max<int64_t>(1, std::min<int64_t>(T, t.tasks));
       t.slot_bytes = size_t(kernels::qdepthwise_scratch_bytes(g));
       return t;
@@ -197,14 +261,20 @@ class QConv final : public OpKernel {
     int64_t tile = std::max<int64_t>(kernels::kQCols, kPanelBytes / kp / kernels::kQCols * kernels::kQCols);
     tile = std::min({tile, kMaxTile, round_up(std::max<int64_t>(d.HW, 1), kernels::kQCols)});
     int64_t n_tiles = (d.HW + tile - 1) / tile;
-    // Enough tasks for the threads: first smaller tiles, then blocks of rows.
     const int64_t images = d.N * d.G;
-    while (images * n_tiles < 2 * T && tile > 4 * kernels::kQCols) {
-      tile = round_up(tile / 2, kernels::kQCols);
-      n_tiles = (d.HW + tile - 1) / tile;
-    }
     int64_t m_blocks = 1;
-    if (images * n_tiles < 2 * T) m_blocks = std::min<int64_t>((d.Mg + 15) / 16, (2 * T + images * n_tiles - 1) / (images * n_tiles));
+    if (t.by_positions) {
+      // Enough tiles for each thread to have a few (the last ones balance the load);
+      // at one thread two (a 28x28 image's whole panel at K = 192, 150 KB, was
+      // slower to pack and read back than two halves).
+      const int64_t want = T == 1 ? 2 : 4 * T, min_tile = (T == 1 ? 4 : 2) * kernels::kQCols;
+      while (images * n_tiles < want && tile > min_tile) {
+        tile = round_up(tile / 2, kernels::kQCols);
+        n_tiles = (d.HW + tile - 1) / tile;
+      }
+    } else if (images * n_tiles < 4 * T) {
+      m_blocks = std::min<int64_t>((d.Mg + 15) / 16, (4 * T + images * n_tiles - 1) / (images * n_tiles));
+    }
     t.m_block = round_up((d.Mg + m_blocks - 1) / m_blocks, 16);
     t.m_blocks = (d.Mg + t.m_block - 1) / t.m_block;
     t.tile = tile;
@@ -225,11 +295,10 @@ class QConv final : public OpKernel {
     return rq;
   }
 
-  // Each slot (one thread at a time, with its own scratch) claims chunks of planes until none are left,
-  // so a descheduled thread does not hold up the others.
+  // Each slot (one thread at a time, with its own scratch) takes units from its
+  // SlotWork share: runs of planes, whole or within the slot's band of rows.
   void run_depthwise(RunContext& ctx, const Dims& d, const kernels::ConvShape& g, const Tiling& t, bool is_signed,
                      const uint8_t* x, uint8_t* y, uint8_t* scratch) const {
-    const int64_t planes = t.tasks, slots = t.slots;
     kernels::QDepthwiseArgs a;
     a.x_signed = is_signed;
     a.x_zero_u8 = int32_t(x_zero_) + (is_signed ? 128 : 0);
@@ -240,36 +309,34 @@ class QConv final : public OpKernel {
     a.offset = offset_.data();
     a.lo = out_.lo.data();
     a.hi = out_.hi.data();
-    const int64_t chunk = std::max<int64_t>(1, planes / (4 * slots));
-    std::atomic<int64_t> next{0};
-    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
+    SlotWork work(t.tasks, t.slots);
+    const int64_t OH = g.out[0], runs = (d.C + t.dw_chunk - 1) / t.dw_chunk;
+    ctx.pool->parallel_for(work.slots(), [&](int64_t sb, int64_t se) {
       for (int64_t slot = sb; slot < se; ++slot) {
         uint8_t* pad = scratch + size_t(slot) * t.slot_bytes;
-        for (int64_t i; (i = next.fetch_add(chunk, std::memory_order_relaxed)) < planes;) {
-          for (const int64_t end = std::min(planes, i + chunk); i < end;) {
-            const int64_t n = i / d.C, c0 = i % d.C, c1 = std::min(d.C, c0 + (end - i));
-            kernels::qdepthwise(g, x + n * d.C * d.IHW, c0, c1, a, y + n * d.M * d.HW, pad);
-            i += c1 - c0;
-          }
+        for (int64_t u; (u = work.next(slot)) >= 0;) {
+          const int64_t run = u % runs, band = (u / runs) % t.dw_bands, n = u / runs / t.dw_bands;
+          const int64_t c0 = run * t.dw_chunk, c1 = std::min(d.C, c0 + t.dw_chunk);
+          kernels::qdepthwise_rows(g, x + n * d.C * d.IHW, c0, c1, OH * band / t.dw_bands,
+                                   OH * (band + 1) / t.dw_bands, a, y + n * d.M * d.HW, pad);
         }
       }
     }, 1);
   }
 
-  // Tasks (image x group x tile of positions x block of rows) are claimed the same way; a slot
-  // repacks its panel only when its next task is on another tile.
+  // Tasks (image x group x tile of positions x block of rows) are taken the same
+  // way; a slot repacks its panel only when its next task is on another tile.
   void run_gemm(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Tiling& t, bool is_signed,
                 const uint8_t* x, uint8_t* y, uint8_t* scratch) const {
     const bool pointwise = g.is_pointwise();
     const uint8_t pad_u8 = uint8_t(x_zero_ + (is_signed ? 128 : 0));
     const std::vector<int32_t>& init = acc_init_[is_signed ? 1 : 0];
-    const int64_t tasks = t.tasks, slots = t.slots;
-    std::atomic<int64_t> next{0};
-    ctx.pool->parallel_for(slots, [&](int64_t sb, int64_t se) {
+    SlotWork work(t.tasks, t.slots);
+    ctx.pool->parallel_for(work.slots(), [&](int64_t sb, int64_t se) {
       for (int64_t slot = sb; slot < se; ++slot) {
         uint8_t* panel = scratch + size_t(slot) * t.slot_bytes;
         int64_t packed_for = -1;  // (image, tile) the panel holds
-        for (int64_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+        for (int64_t task; (task = work.next(slot)) >= 0;) {
           const int64_t mb = task % t.m_blocks;
           const int64_t it = task / t.m_blocks;  // (n * G + group) * n_tiles + tile
           const int64_t tile = it % t.n_tiles, ng = it / t.n_tiles, grp = ng % d.G;

@@ -34,19 +34,13 @@ class QMatMul final : public OpKernel {
     const std::vector<float> w_scale = q_per_channel_floats(node, "w_scale", N_, 0.0f, true);
     const std::vector<int64_t> w_zero = q_per_channel_ints(node, "w_zero_point", N_, 0);
     out_ = parse_q_output(node, N_);
-    std::vector<int8_t> wq(size_t(K_ * N_));
-    // wq is W minus its zero point in W's own layout: element (k, n) at k * ks + n * ns.
+    // W minus its zero point packed straight from W's bytes: row n of the packed
+    // matrix is column n of W, element (k, n) at k * ks + n * ns.
     const int64_t ks = trans ? 1 : N_, ns = trans ? K_ : 1;
-    for (int64_t k = 0; k < K_; ++k)
-      for (int64_t n = 0; n < N_; ++n) {
-        const int64_t i = k * ks + n * ns;
-        const int64_t raw = w->dtype == DType::Int8 ? int64_t(w->ptr<int8_t>()[i]) : int64_t(w->ptr<uint8_t>()[i]);
-        const int64_t v = raw - w_zero[size_t(n)];
-        if (v < -128 || v > 127)
-          fail(StatusCode::Unsupported, node.describe(), ": weight minus zero point (", v, ") does not fit int8");
-        wq[size_t(i)] = int8_t(v);
-      }
-    packed_ = kernels::qpack_weights(wq.data(), N_, K_, ns, ks);  // row n of the packed matrix = column n of W
+    std::vector<int32_t> zero32(static_cast<size_t>(N_));
+    for (int64_t n = 0; n < N_; ++n) zero32[size_t(n)] = int32_t(std::max<int64_t>(-512, std::min<int64_t>(512, w_zero[size_t(n)])));
+    if (!kernels::qpack_quantized_weights(w->data, w->dtype == DType::UInt8, zero32.data(), N_, K_, ns, ks, &packed_))
+      fail(StatusCode::Unsupported, node.describe(), ": a weight minus its zero point does not fit int8");
     scale_.resize(size_t(N_));
     offset_.assign(size_t(N_), 0.0f);
     for (int64_t n = 0; n < N_; ++n) scale_[size_t(n)] = a_scale_ * w_scale[size_t(n)] / out_.scale;
@@ -104,19 +98,34 @@ class QMatMul final : public OpKernel {
     rq.zero_point = out_.zero_point;
     const int32_t* init = acc_init_[is_signed ? 1 : 0].data();
     const int64_t kp = packed_.Kp;
+    const int64_t strips = (N_ + kernels::kQRows - 1) / kernels::kQRows, strip_bytes = kp * kernels::kQRows;
+    if (ctx.pool->threads() > 1 && rows < 16 && strips * strip_bytes >= kSplitColumnsFrom) {
+      // Few rows, many weights (a classifier head): the rows on this thread, then
+      // the output columns shared out, each thread streaming its part of W - the
+      // same part every run, so it stays in that core's L2.
+      for (int64_t r = 0; r < rows; ++r) pack_row(pa + r * K_, is_signed, x + r * kp);
+      ctx.pool->parallel_for(strips, [&](int64_t b, int64_t e) {
+        kernels::qgemm_rows_part(packed_, b * kernels::kQRows, std::min(N_, e * kernels::kQRows), x, rows, init, rq, py,
+                                 N_);
+      }, std::max<int64_t>(1, (int64_t(1) << 16) / strip_bytes));
+      return;
+    }
     ctx.pool->parallel_for(rows, [&](int64_t b, int64_t e) {
-      for (int64_t r = b; r < e; ++r) {
-        uint8_t* xr = x + r * kp;
-        const uint8_t* ar = pa + r * K_;
-        if (is_signed) for (int64_t k = 0; k < K_; ++k) xr[k] = uint8_t(ar[k] ^ 0x80);
-        else std::memcpy(xr, ar, size_t(K_));
-        std::memset(xr + K_, 0, size_t(kp - K_));
-      }
+      for (int64_t r = b; r < e; ++r) pack_row(pa + r * K_, is_signed, x + r * kp);
       kernels::qgemm_rows(packed_, x + b * kp, e - b, init, rq, py + b * N_, N_);
     }, std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, K_ * N_)));
   }
 
  private:
+  static constexpr int64_t kSplitColumnsFrom = int64_t(1) << 18;  // bytes of packed W
+
+  // One row of A in the u8 domain, zero-padded to Kp.
+  void pack_row(const uint8_t* ar, bool is_signed, uint8_t* xr) const {
+    if (is_signed) for (int64_t k = 0; k < K_; ++k) xr[k] = uint8_t(ar[k] ^ 0x80);
+    else std::memcpy(xr, ar, size_t(K_));
+    std::memset(xr + K_, 0, size_t(packed_.Kp - K_));
+  }
+
   int64_t K_ = 0, N_ = 0;
   float a_scale_ = 1.0f;
   int64_t a_zero_ = 0;

@@ -287,9 +287,6 @@ class Fuser {
     n.attrs["y_max"] = attr_ints({hi});
   }
 
-  // Per-channel weight parameters expanded to `channels` values; false unless
-  // per tensor or per axis `axis` with `channels` entries, and every weight
-  // minus its zero point fits int8.
   // Smallest and largest of n bytes (a branch-free loop the compiler vectorizes).
   template <typename T>
   static void extremes(const T* p, int64_t n, int64_t* lo, int64_t* hi) {
@@ -302,25 +299,67 @@ class Fuser {
     *hi = mx;
   }
 
+  // Per-channel weight parameters expanded to `channels` values; false unless
+  // per tensor or per axis `axis` with `channels` entries, and every weight
+  // minus its zero point fits int8.
   static bool weight_params(const Tensor& w, const QParams& p, int64_t axis, int64_t channels,
                             std::vector<float>* scale, std::vector<int64_t>* zero) {
     if (!(w.dtype == DType::Int8 || w.dtype == DType::UInt8)) return false;
     if (!p.per_tensor() && (p.axis != axis || int64_t(p.scale.size()) != channels)) return false;
     *scale = p.per_tensor() ? std::vector<float>(size_t(channels), p.scale[0]) : p.scale;
     *zero = p.per_tensor() ? std::vector<int64_t>(size_t(channels), p.zero[0]) : p.zero;
-    // Channel index of element i: (i / inner) % channels along `axis`.
     int64_t inner = 1;
     for (size_t d = size_t(axis) + 1; d < w.rank(); ++d) inner *= w.shape[d];
     const int64_t n = w.numel();
-    // Per run of one channel: its extremes, then one test.
-    for (int64_t i0 = 0, c = 0; i0 < n; i0 += inner, c = (c + 1) % channels) {
-      const int64_t z = (*zero)[size_t(c)], i1 = std::min(n, i0 + inner);
-      if (z == 0 && w.dtype == DType::Int8) continue;
+    if (n == 0 || channels <= 0) return true;
+    return w.dtype == DType::Int8 ? weights_fit(w.ptr<int8_t>(), n, channels, inner, *zero)
+                                  : weights_fit(w.ptr<uint8_t>(), n, channels, inner, *zero);
+  }
+
+  // Whether every weight minus its channel's zero point fits int8; element i is
+  // in channel (i / inner) % channels. One zero point for all: one pass of
+  // extremes (none for int8 with zero point 0); long runs of one channel: their
+  // extremes each; short runs (a per-column [K, N] MatMul weight has inner 1):
+  // running extremes per (channel, inner) position, row after row.
+  template <typename T>
+  static bool weights_fit(const T* p, int64_t n, int64_t channels, int64_t inner, const std::vector<int64_t>& zero) {
+    const bool is_signed = std::numeric_limits<T>::is_signed;
+    auto fits = [](int64_t lo, int64_t hi, int64_t z) { return lo - z >= -128 && hi - z <= 127; };
+    if (std::all_of(zero.begin(), zero.end(), [&](int64_t z) { return z == zero[0]; })) {
+      if (is_signed && zero[0] == 0) return true;
       int64_t lo = 0, hi = 0;
-      if (w.dtype == DType::Int8) extremes(w.ptr<int8_t>() + i0, i1 - i0, &lo, &hi);
-      else extremes(w.ptr<uint8_t>() + i0, i1 - i0, &lo, &hi);
-      if (i1 > i0 && (lo - z < -128 || hi - z > 127)) return false;
+      extremes(p, n, &lo, &hi);
+      return fits(lo, hi, zero[0]);
     }
+    const int64_t row = channels * inner;  // one index of the axes before `axis`
+    if (inner >= 64 || n < 2 * row) {
+      for (int64_t i0 = 0; i0 < n; i0 += row)
+        for (int64_t c = 0; c < channels && i0 + c * inner < n; ++c) {
+          const int64_t z = zero[size_t(c)], b = i0 + c * inner, e = std::min(n, b + inner);
+          if (is_signed && z == 0) continue;
+          int64_t lo = 0, hi = 0;
+          extremes(p + b, e - b, &lo, &hi);
+          if (!fits(lo, hi, z)) return false;
+        }
+      return true;
+    }
+    std::vector<T> mn(size_t(row), std::numeric_limits<T>::max()), mx(size_t(row), std::numeric_limits<T>::min());
+    T* __restrict pmn = mn.data();
+    T* __restrict pmx = mx.data();
+    int64_t i0 = 0;
+    for (; i0 + row <= n; i0 += row) {
+      const T* __restrict r = p + i0;
+      for (int64_t j = 0; j < row; ++j) {
+        pmn[j] = std::min(pmn[j], r[j]);
+        pmx[j] = std::max(pmx[j], r[j]);
+      }
+    }
+    for (int64_t j = 0; i0 + j < n; ++j) {  // a partial last row (numel not a multiple of channels * inner)
+      pmn[j] = std::min(pmn[j], p[i0 + j]);
+      pmx[j] = std::max(pmx[j], p[i0 + j]);
+    }
+    for (int64_t j = 0; j < row; ++j)
+      if (mn[size_t(j)] <= mx[size_t(j)] && !fits(mn[size_t(j)], mx[size_t(j)], zero[size_t(j / inner)])) return false;
     return true;
   }
 

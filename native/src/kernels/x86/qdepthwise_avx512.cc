@@ -64,13 +64,13 @@ NETLITE_QDW_INLINE void requant_store(__m512i acc, __m512 scale, __m512 offset, 
 template <int KHT>
 NETLITE_QDW_TARGET void plane_narrow(const ConvShape& g, uintptr_t x, const int32_t* w4, __m512i idx, __m512i flip,
                                      __m512i pad, __m512i init, __m512 scale, __m512 offset, __m512 lo, __m512 hi,
-                                     __m512i zp, uint8_t* y) {
-  const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1];
+                                     __m512i zp, int64_t oh0, int64_t oh1, uint8_t* y) {
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
   const int KH = KHT > 0 ? KHT : int(g.kernel[0]);
   const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], PH = g.pad[0], PW = g.pad[1];
   __m512i wv[kMaxRows];
   for (int kh = 0; kh < KH; ++kh) wv[kh] = _mm512_set1_epi32(w4[kh]);
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
     uintptr_t rows[kMaxRows];
     __mmask64 valid[kMaxRows];
     for (int kh = 0; kh < KH; ++kh) {
@@ -111,11 +111,11 @@ NETLITE_QDW_TARGET void plane_narrow(const ConvShape& g, uintptr_t x, const int3
 // Any kernel size: tap groups of 4 along each row.
 NETLITE_QDW_TARGET void plane_wide(const ConvShape& g, uintptr_t x, const int32_t* w4, int64_t groups, __m512i idx,
                                    __m512i flip, __m512i pad, __m512i init, __m512 scale, __m512 offset, __m512 lo,
-                                   __m512 hi, __m512i zp, uint8_t* y) {
-  const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.kernel[0];
+                                   __m512 hi, __m512i zp, int64_t oh0, int64_t oh1, uint8_t* y) {
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1], KH = g.kernel[0];
   const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
   const int64_t PH = g.pad[0], PW = g.pad[1];
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = oh0; oh < oh1; ++oh) {
     uint8_t* yr = y + oh * OW;
     for (int64_t ow = 0; ow < OW; ow += 16) {
       __m512i acc = init;
@@ -138,8 +138,8 @@ NETLITE_QDW_TARGET void plane_wide(const ConvShape& g, uintptr_t x, const int32_
 
 }  // namespace qdepthwise_avx512_detail
 
-NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1,
-                                          const QDepthwiseArgs& a, uint8_t* y) {
+NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0,
+                                          int64_t oh1, const QDepthwiseArgs& a, uint8_t* y) {
   using namespace qdepthwise_avx512_detail;
   const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1], KH = g.kernel[0], KW = g.kernel[1];
   const int64_t SW = g.stride[1], DW = g.dilation[1];
@@ -171,11 +171,11 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
     const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
     uint8_t* yc = y + c * OH * OW;
     if (groups == 1 && KH == 3)
-      plane_narrow<3>(g, xc, w4, idx, flip, pad, init, scale, offset, lo, hi, zp, yc);
+      plane_narrow<3>(g, xc, w4, idx, flip, pad, init, scale, offset, lo, hi, zp, oh0, oh1, yc);
     else if (groups == 1 && KH <= kMaxRows)
-      plane_narrow<0>(g, xc, w4, idx, flip, pad, init, scale, offset, lo, hi, zp, yc);
+      plane_narrow<0>(g, xc, w4, idx, flip, pad, init, scale, offset, lo, hi, zp, oh0, oh1, yc);
     else
-      plane_wide(g, xc, w4, groups, idx, flip, pad, init, scale, offset, lo, hi, zp, yc);
+      plane_wide(g, xc, w4, groups, idx, flip, pad, init, scale, offset, lo, hi, zp, oh0, oh1, yc);
   }
 }
 

@@ -114,9 +114,9 @@ NETLITE_QAVX512_TARGET void qgemm_panel_avx512vnni(const QPackedWeights& a, int6
   }
 }
 
-NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, const uint8_t* x, int64_t n,
-                                                  const int32_t* acc_init, const QRequant& rq, uint8_t* c,
-                                                  int64_t ldc) {
+NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, int64_t m_begin, int64_t m_end,
+                                                  const uint8_t* x, int64_t n, const int32_t* acc_init,
+                                                  const QRequant& rq, uint8_t* c, int64_t ldc) {
   using namespace qgemm_avx512_detail;
   const int64_t groups = a.Kp / 4;
   const __m512i zp = _mm512_set1_epi32(rq.zero_point);
@@ -124,8 +124,8 @@ NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, const
     const int P = int(n - p0 < 4 ? n - p0 : 4);
     const int32_t* xs = reinterpret_cast<const int32_t*>(x + p0 * a.Kp);
     const int64_t xstride = a.Kp / 4;
-    for (int64_t m0 = 0; m0 < a.M; m0 += kQRows) {
-      const __mmask16 mk = lanes(a.M - m0);
+    for (int64_t m0 = m_begin; m0 < m_end; m0 += kQRows) {
+      const __mmask16 mk = lanes(m_end - m0);
       const __m512i init = _mm512_maskz_loadu_epi32(mk, acc_init + m0);
       __m512i acc[4] = {init, init, init, init};
       const __m512i* w = reinterpret_cast<const __m512i*>(a.data + (m0 / kQRows) * a.Kp * kQRows);
