@@ -250,24 +250,33 @@ class DepthwiseBlock final : public OpKernel {
     return d;
   }
 
+  // A 1x1 conv as a GEMM: C[M x N] (row stride ldc) = W[M x K] (dense) * B[K x N]
+  // (row stride ldb), then the epilogue, applied on each tile.
+  static kernels::GemmArgs pointwise_gemm(int64_t M, int64_t N, int64_t K, const float* w, const float* b, int64_t ldb,
+                                          float* c, int64_t ldc, const kernels::Epilogue& ep) {
+    kernels::GemmArgs g;
+    g.M = M;
+    g.N = N;
+    g.K = K;
+    g.A = w;
+    g.lda = K;
+    g.B = b;
+    g.ldb = ldb;
+    g.C = c;
+    g.ldc = ldc;
+    g.row_bias = ep.bias;
+    g.clamp = ep.clamp;
+    g.lo = ep.lo;
+    g.hi = ep.hi;
+    return g;
+  }
+
   // Expand GEMM: rows [r0, r1) of image n's input into `dst` (plane stride ldd).
   static void expand_rows(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, float* dst, int64_t ldd,
                           ThreadPool* pool) {
     if (r1 <= r0) return;
-    kernels::GemmArgs g;
-    g.M = d.E;
-    g.N = (r1 - r0) * d.IW;
-    g.K = d.C;
-    g.A = a.we;
-    g.lda = d.C;
-    g.B = a.x + n * d.C * d.IH * d.IW + r0 * d.IW;
-    g.ldb = d.IH * d.IW;
-    g.C = dst;
-    g.ldc = ldd;
-    g.row_bias = a.expand_ep.bias;
-    g.clamp = a.expand_ep.clamp;
-    g.lo = a.expand_ep.lo;
-    g.hi = a.expand_ep.hi;
+    const kernels::GemmArgs g = pointwise_gemm(d.E, (r1 - r0) * d.IW, d.C, a.we, a.x + n * d.C * d.IH * d.IW + r0 * d.IW,
+                                               d.IH * d.IW, dst, ldd, a.expand_ep);
     kernels::sgemm(g, pool, a.gemm);
   }
 
@@ -287,20 +296,7 @@ class DepthwiseBlock final : public OpKernel {
   static void project_rows(const Dims& d, const Args& a, int64_t n, int64_t o0, int64_t o1, const float* src,
                            int64_t lds, ThreadPool* pool) {
     const int64_t plane = d.OH * d.OW, off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
-    kernels::GemmArgs g;
-    g.M = d.P;
-    g.N = cols;
-    g.K = d.E;
-    g.A = a.wp;
-    g.lda = d.E;
-    g.B = src;
-    g.ldb = lds;
-    g.C = a.y + off;
-    g.ldc = plane;
-    g.row_bias = a.project_ep.bias;
-    g.clamp = a.project_ep.clamp;
-    g.lo = a.project_ep.lo;
-    g.hi = a.project_ep.hi;
+    const kernels::GemmArgs g = pointwise_gemm(d.P, cols, d.E, a.wp, src, lds, a.y + off, plane, a.project_ep);
     kernels::sgemm(g, pool, a.gemm);
     if (!a.r) return;
     if (pool) {
