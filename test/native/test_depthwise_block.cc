@@ -126,6 +126,7 @@ NETLITE_TEST(depthwise_block_matches_three_convs) {
       {"many bands, stride 2", 1, 4, 96, 12, 70, 66, 3, 2, p1, 1, true, false, "Clip", true, false},
       {"small image (stages)", 1, 16, 96, 16, 7, 7, 3, 1, p1, 1, true, true, "Clip", true, false},
       {"1 row", 1, 8, 16, 8, 1, 9, 3, 1, p1, 1, true, true, "Relu", true, false},
+      {"empty batch", 0, 8, 16, 8, 9, 9, 3, 1, p1, 1, true, true, "Relu", true, false},
       {"pads past the kernel", 1, 8, 16, 8, 9, 9, 3, 1, {3, 3, 3, 3}, 1, true, false, "Relu", false, false},
       {"expand output also read", 1, 8, 16, 8, 10, 10, 3, 1, p1, 1, true, false, "Relu", true, true},
   };

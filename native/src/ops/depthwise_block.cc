@@ -85,6 +85,7 @@ inline Plan make_plan(const Dims& d, int threads) {
   Plan p;
   const int64_t T = std::clamp<int64_t>(threads, 1, kMaxSlots);
   const int64_t per_pos = d.E * (d.expand ? 1 : 0);  // expanded floats per input position
+  if (d.N == 0 || d.OH == 0 || d.OW == 0) return p;  // nothing to compute (run() returns at once)
   if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
     p.staged = true;
     p.nb = d.OH;
