@@ -65,9 +65,12 @@ inline void gemm_tile_epilogue(const GemmEpilogue& ep, float* c, int64_t ldc, in
     float* r = c + i * ldc;
     const float b = ep.bias ? ep.bias[i] : 0.0f;
     if (ep.clamp) {
+      // Two selects (maxss/minss), not a branch per value: half of ReLU data is
+      // negative, and the nested form mispredicted (as add_residual's did).
+      const float lo = ep.lo, hi = ep.hi;
       for (int64_t j = 0; j < n; ++j) {
-        const float v = r[j] + b;
-        r[j] = v < ep.lo ? ep.lo : (v > ep.hi ? ep.hi : v);
+        const float t = r[j] + b < lo ? lo : r[j] + b;
+        r[j] = hi < t ? hi : t;
       }
     } else if (ep.bias) {
       for (int64_t j = 0; j < n; ++j) r[j] += b;
