@@ -9,13 +9,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "../../native/src/runtime/model.h"
-#include "../../native/src/runtime/session.h"
 #include "check.h"
+#include "model_runner.h"
 #include "onnx_builder.h"
 
 using namespace netlite_test;
@@ -91,20 +91,13 @@ struct Result {
 
 Result run(const std::string& bytes, bool optimize, int threads, const std::vector<float>& x,
            const netlite::Shape& xs) {
-  netlite::ModelOptions o;
-  o.optimize = optimize;
-  o.threads = threads;
-  auto m = netlite::Model::load_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), o);
+  RunResult run = load_and_run(bytes, optimize, threads, {{netlite::DType::Float32, xs, x.data(), x.size() * sizeof(float)}},
+                               2);  // a second run reuses the plan and the buffers
   Result r;
-  for (const netlite::Node& n : m->graph().nodes) r.ops[n.op_type]++;
-  netlite::Session s(*m);
-  for (int rep = 0; rep < 2; ++rep) {  // a second run reuses the plan and the buffers
-    s.set_input(0, netlite::DType::Float32, xs, x.data(), x.size() * sizeof(float));
-    s.run();
-  }
-  for (size_t i = 0; i < m->graph().outputs.size(); ++i) {
-    const netlite::Tensor& y = s.output(i);
-    r.outs.emplace_back(y.ptr<float>(), y.ptr<float>() + y.numel());
+  r.ops = std::move(run.ops);
+  for (const std::vector<uint8_t>& o : run.outputs) {
+    r.outs.emplace_back(o.size() / sizeof(float));
+    if (!o.empty()) std::memcpy(r.outs.back().data(), o.data(), o.size());
   }
   return r;
 }

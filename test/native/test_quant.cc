@@ -18,6 +18,7 @@
 #include "../../native/src/runtime/model.h"
 #include "../../native/src/runtime/session.h"
 #include "check.h"
+#include "model_runner.h"
 #include "onnx_builder.h"
 
 using namespace netlite_test;
@@ -100,19 +101,10 @@ struct Result {
 Result run_model(const std::string& bytes, bool optimize, int threads, const std::vector<uint8_t>& x,
                  const netlite::Shape& xs, netlite::DType xt, const std::vector<uint8_t>* x2 = nullptr,
                  const netlite::Shape* xs2 = nullptr) {
-  netlite::ModelOptions o;
-  o.optimize = optimize;
-  o.threads = threads;
-  auto m = netlite::Model::load_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), o);
-  Result r;
-  for (const netlite::Node& n : m->graph().nodes) r.ops[n.op_type]++;
-  netlite::Session s(*m);
-  s.set_input(0, xt, xs, x.data(), x.size());
-  if (x2) s.set_input(1, xt, *xs2, x2->data(), x2->size());
-  s.run();
-  const netlite::Tensor& y = s.output(0);
-  r.bytes.assign(static_cast<const uint8_t*>(y.data), static_cast<const uint8_t*>(y.data) + y.bytes());
-  return r;
+  std::vector<Feed> feeds = {{xt, xs, x.data(), x.size()}};
+  if (x2) feeds.push_back({xt, *xs2, x2->data(), x2->size()});
+  RunResult run = load_and_run(bytes, optimize, threads, feeds);
+  return Result{std::move(run.outputs[0]), std::move(run.ops)};
 }
 
 // Fused (optimize on, 1 and 2 threads) vs the float graph (optimize off).
