@@ -122,7 +122,8 @@ void max_pool_any(const ConvShape& g, const T* x, T* y, int64_t* idx, int64_t id
 
 // Float, 2-D, no indices, column stride 1 or 2: the columns whose windows lie inside
 // the plane go 16 at a time through the AVX-512 rows; the edge columns through the
-// scalar loop. Same tap order and comparison as max_pool_2d, so the same result.
+// scalar loop. The same maxima as max_pool_2d, NaNs skipped alike (of two equal
+// values it may keep the other one, which shows only for +0 and -0).
 bool max_pool_2d_fast(const ConvShape& g, const float* x, float* y) {
   const int64_t IW = g.in[1], OW = g.out[1], KW = g.kernel[1];
   const int64_t SW = g.stride[1], DW = g.dilation[1], PW = g.pad[1];
@@ -134,12 +135,13 @@ bool max_pool_2d_fast(const ConvShape& g, const float* x, float* y) {
   lo = std::min(lo, OW);
   hi = std::min(std::max(hi, lo), OW);
   if (hi - lo < 4) return false;
+  x86::max_pool_plane_avx512(g, x, y, lo, hi);
+  if (lo == 0 && hi == OW) return true;
   const int64_t IH = g.in[0], OH = g.out[0], KH = g.kernel[0], SH = g.stride[0], DH = g.dilation[0];
-  for (int64_t oh = 0; oh < OH; ++oh) {
+  for (int64_t oh = 0; oh < OH; ++oh) {  // the edge columns
     const int64_t hs = oh * SH - g.pad[0];
     int64_t khlo, khhi;
     tap_range(hs, DH, KH, 0, IH, &khlo, &khhi);
-    x86::max_pool_rows_avx512(g, x, y, oh, khlo, khhi, lo, hi);
     for (int64_t ow = 0; ow < OW; ++ow) {
       if (ow == lo) ow = hi;
       if (ow >= OW) break;

@@ -37,11 +37,10 @@ void global_max_pool(const float* x, int64_t planes, int64_t size, float* y);
 bool pool_avx512_available();
 
 namespace x86 {
-// Float max pooling, 2-D, stride[1] 1 or 2: outputs y[oh][lo..hi) of one row, whose
-// windows lie inside the plane horizontally, over the vertical taps [khlo, khhi).
-// Defined in x86/pool_avx512.cc; callers check pool_avx512_available() first.
-void max_pool_rows_avx512(const ConvShape& g, const float* x, float* y, int64_t oh, int64_t khlo, int64_t khhi,
-                          int64_t lo, int64_t hi);
+// Float max pooling, 2-D, stride[1] 1 or 2: outputs y[oh][lo..hi) of every row,
+// columns whose windows lie inside the plane horizontally (the caller does the
+// others). Defined in x86/pool_avx512.cc; callers check pool_avx512_available() first.
+void max_pool_plane_avx512(const ConvShape& g, const float* x, float* y, int64_t lo, int64_t hi);
 }  // namespace x86
 
 }  // namespace kernels
