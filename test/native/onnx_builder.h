@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netlite_test {
@@ -99,6 +100,7 @@ inline std::string node(const std::string& op, const std::vector<std::string>& i
 struct GraphSpec {
   std::vector<std::string> nodes, initializers, inputs, outputs;
   int64_t opset = 13;
+  std::vector<std::pair<std::string, int64_t>> domains;  // more opset imports: (domain, version)
 };
 
 inline std::string model(const GraphSpec& g) {
@@ -116,6 +118,12 @@ inline std::string model(const GraphSpec& g) {
   m.bytes_field(2, "netlite-test");
   m.bytes_field(7, graph.bytes);
   m.bytes_field(8, opset.bytes);
+  for (const auto& d : g.domains) {
+    PbWriter o;
+    o.bytes_field(1, d.first);
+    o.int_field(2, d.second);
+    m.bytes_field(8, o.bytes);
+  }
   return m.bytes;
 }
 

@@ -39,7 +39,7 @@ void small_c_conv_rows_reference(const SmallCConv& a, int64_t oh0, int64_t oh1) 
             }
           }
         if (a.clamp) acc = std::min(a.hi, std::max(a.lo, acc));
-        a.y[(m * a.OH + oh) * a.OW + ow] = acc;
+        a.y[m * a.y_stride() + oh * a.OW + ow] = acc;
       }
 }
 

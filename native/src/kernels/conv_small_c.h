@@ -29,8 +29,11 @@ struct SmallCConv {
   const float* bias = nullptr;  // [M] or null
   bool clamp = false;
   float lo = 0.0f, hi = 0.0f;
-  float* y = nullptr;  // [M][OH][OW]
+  float* y = nullptr;  // [M][OH][OW]: row oh of channel m at y + m * y_plane + oh * OW
   int64_t OH = 0, OW = 0;
+  int64_t y_plane = 0;  // floats between output channels; 0: OH * OW (a band buffer sets its own)
+
+  int64_t y_stride() const { return y_plane ? y_plane : OH * OW; }
 };
 
 // True when a conv of this geometry can run here: C <= kSmallConvMaxC, kernel

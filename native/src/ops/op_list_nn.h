@@ -13,3 +13,5 @@ NETLITE_OP(MatMul)
 NETLITE_OP(MaxPool)
 // Of the "netlite" domain: [1x1 Conv ->] depthwise Conv -> 1x1 Conv, fused by passes/fuse_conv.cc.
 NETLITE_OP(DepthwiseBlock)
+// Of the "netlite" domain: first-layer Conv -> MaxPool, fused by passes/fuse_conv.cc.
+NETLITE_OP(ConvMaxPool)

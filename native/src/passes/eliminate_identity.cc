@@ -49,6 +49,7 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   fuse_conv_activation(g);
   fuse_conv_residual(g);
   fuse_depthwise_block(g);
+  fuse_conv_max_pool(g);
   g.prune();
 }
 

@@ -9,11 +9,15 @@
 //  - fuse_depthwise_block: [1x1 Conv ->] depthwise Conv -> 1x1 Conv (each with
 //    its fused activation, the last with its fused residual) becomes one
 //    netlite.DepthwiseBlock, run band by band (ops/depthwise_block.cc).
+//  - fuse_conv_max_pool: a first-layer Conv the direct small_c kernel runs
+//    (<= 4 input channels, stride 2) [with its fused activation] -> MaxPool
+//    becomes one netlite.ConvMaxPool, run band by band (ops/conv_max_pool.cc).
 // All only fire when the Conv output has exactly one consumer and is not a
 // graph output, so no other reader can see the changed values.
 #include <cmath>
 #include <limits>
 
+#include "../kernels/conv_small_c.h"
 #include "passes.h"
 
 namespace netlite {
@@ -366,6 +370,47 @@ int fuse_depthwise_block(Graph& g) {
     for (Node& n : added) kept.push_back(std::move(n));
     g.nodes = std::move(kept);
     g.toposort();
+  }
+  return fused;
+}
+
+int fuse_conv_max_pool(Graph& g) {
+  using namespace fuse_conv_detail;
+  // Only where the direct kernel runs: elsewhere the conv is im2col + GEMM, which
+  // this op does not do (it would run the scalar reference).
+  if (!kernels::small_c_conv_available()) return 0;
+  std::vector<int> uses = consumer_counts(g);
+  int fused = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    const Node& conv = g.nodes[ci];
+    const Tensor* w = conv2d_weights(g, conv, false);
+    if (!w || conv.inputs[0] < 0 || uses[size_t(conv.outputs[0])] != 1) continue;
+    const std::vector<int64_t> strides = conv.attr_ints("strides");
+    if (conv.attr_int("group", 1) != 1 || strides.size() != 2 || !all_equal(strides, 2) ||
+        !all_equal(conv.attr_ints("dilations"), 1) ||
+        !kernels::small_c_conv_applies(w->shape[1], w->shape[2], w->shape[3], 2, 2, 1, 1))
+      continue;
+    size_t slot = 0;
+    const int pi = sole_consumer(g, conv.outputs[0], &slot);
+    if (pi < 0 || slot != 0) continue;
+    const Node& pool = g.nodes[size_t(pi)];
+    if (!pool.domain.empty() || pool.op_type != "MaxPool" || pool.outputs.empty() || pool.outputs[0] < 0 ||
+        (pool.outputs.size() > 1 && pool.outputs[1] >= 0) || pool.attr_ints("kernel_shape").size() != 2)
+      continue;
+    Node f;
+    f.name = conv.name;
+    f.op_type = "ConvMaxPool";
+    f.domain = "netlite";
+    f.opset = 1;
+    for (const auto& kv : conv.attrs) f.attrs[kv.first] = kv.second;  // window, group, fused activation
+    for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode"})
+      if (pool.has_attr(a)) f.attrs[std::string("pool.") + a] = pool.attrs.at(a);
+    f.inputs = conv.inputs;
+    f.outputs = {pool.outputs[0]};
+    g.nodes[ci] = std::move(f);
+    g.nodes.erase(g.nodes.begin() + pi);  // after ci in topological order
+    uses = consumer_counts(g);
+    ++fused;
   }
   return fused;
 }

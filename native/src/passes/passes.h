@@ -37,6 +37,11 @@ int fuse_conv_residual(Graph& g);
 // its intermediate tensors in per-thread buffers.
 int fuse_depthwise_block(Graph& g);
 
+// A first-layer Conv (<= 4 input channels, stride 2, where the direct small_c
+// kernel runs) [with its fused activation] -> MaxPool becomes one
+// netlite.ConvMaxPool that pools each band of conv rows while it is in cache.
+int fuse_conv_max_pool(Graph& g);
+
 // QDQ patterns (DequantizeLinear -> op -> QuantizeLinear) become integer ops of
 // the "netlite" domain (QConv, QMatMul, QAdd, QGlobalAveragePool, QLookup) where
 // that is exact up to rounding; runs before fold_constants (see fuse_qdq.cc).

@@ -71,7 +71,7 @@ __attribute__((target("avx512f,fma"))) inline void block(const SmallCConv& a, co
 #pragma GCC unroll 4
   for (int i = 0; i < mb; ++i) {
     const __m512 b = _mm512_set1_ps(a.bias ? a.bias[m0 + i] : 0.0f);
-    float* y = a.y + ((m0 + i) * a.OH + oh) * a.OW + j0;
+    float* y = a.y + (m0 + i) * a.y_stride() + oh * a.OW + j0;
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       __m512 o = _mm512_add_ps(acc[i][v], b);

@@ -42,7 +42,8 @@ NETLITE_POOL512_TARGET inline __m512 vertical_max(const float* r, int64_t ld, in
   const int64_t left = span - c;
   const __mmask16 m = __mmask16(left >= 16 ? 0xFFFFu : left <= 0 ? 0u : (1u << left) - 1u);
   __m512 best = _mm512_set1_ps(std::numeric_limits<float>::lowest());
-  for (int64_t kh = khlo; kh < khhi; ++kh) best = _mm512_max_ps(_mm512_maskz_loadu_ps(m, r + kh * ld + c), best);
+  for (int64_t kh = khlo; kh < khhi; ++kh)
+    best = _mm512_maskz_max_ps(0xFFFF, _mm512_maskz_loadu_ps(m, r + kh * ld + c), best);
   return best;
 }
 
@@ -72,8 +73,9 @@ NETLITE_POOL512_TARGET inline void rows(const ConvShape& g, const float* x, floa
       const __m512 vb = vertical_max(r0, DH * IW, khlo, khhi, span, c + 16),
                    vc = vertical_max(r0, DH * IW, khlo, khhi, span, c + 32);
       const __m512 e = _mm512_permutex2var_ps(va, even, vb), o = _mm512_permutex2var_ps(va, odd, vb);
-      const __m512 e2 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(vc), _mm512_castps_si512(e), 1));
-      _mm512_mask_storeu_ps(y + oh * OW + ow, __mmask16((1u << n) - 1u), _mm512_max_ps(e2, _mm512_max_ps(o, e)));
+      const __m512 e2 = _mm512_castsi512_ps(
+          _mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(vc), _mm512_castps_si512(e), 1));
+      _mm512_mask_storeu_ps(y + oh * OW + ow, __mmask16((1u << n) - 1u), _mm512_maskz_max_ps(0xFFFF, e2, _mm512_maskz_max_ps(0xFFFF, o, e)));
       va = vc;
     }
     return;
