@@ -23,7 +23,8 @@
 // Otherwise weights are used in ONNX layout [M, C/group * prod(kernel)], which
 // already is the GEMM's row-major A (read in place for the usual conv tiles), so
 // there is nothing to prepack; reading W from the run's inputs also keeps weights
-// rewritten by passes correct.
+// rewritten by passes correct. The exception is the transposed path: its weights
+// are repacked in place, once, and only when this node alone reads them.
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
