@@ -111,6 +111,7 @@ class OpHarness {
     std::unique_ptr<OpKernel> kernel = def->create(node_, graph_);
     InferContext ictx(node_);
     ictx.threads = threads_;
+    ictx.gemm = backend_;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       TensorMeta m;
       m.present = present_[i];

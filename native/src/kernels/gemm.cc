@@ -447,8 +447,94 @@ inline void prefetch_rows(const float* a, int64_t lda, int m, int64_t kc) {
 #endif
 }
 
+// Strip s of a prepacked B (GemmArgs::packed_b): full K, NR columns.
+inline const float* prepacked_strip(const GemmArgs& g, int64_t s, int NR) {
+  if (g.packed_b_tail != nullptr && (s + 1) * NR > g.N) return g.packed_b_tail;
+  return g.packed_b + s * g.K * NR;
+}
+
+// The micro-kernel call for one MR x NR tile of C at c (m x n of it stored):
+// A as a packed strip ap or in place at asrc (direct_a), B packed at bp, with
+// the GemmArgs epilogue when ep_last (rows from bias row i0).
+inline void run_tile(const GemmMicroKernel& uk, const GemmArgs& g, bool direct_a, int64_t kc, const float* asrc,
+                     const float* ap, const float* bp, float* c, int m, int n, float beta, bool ep_last, int64_t i0) {
+  if (ep_last) {
+    const GemmEpilogue ep{g.row_bias ? g.row_bias + i0 : nullptr, g.clamp, g.lo, g.hi};
+    if (direct_a && uk.kernel_direct_a_ep) {
+      uk.kernel_direct_a_ep(kc, asrc, g.lda, bp, c, g.ldc, m, n, g.alpha, beta, ep);
+    } else if (!direct_a && uk.kernel_ep) {
+      uk.kernel_ep(kc, ap, bp, c, g.ldc, m, n, g.alpha, beta, ep);
+    } else {
+      if (direct_a)
+        uk.kernel_direct_a(kc, asrc, g.lda, bp, c, g.ldc, m, n, g.alpha, beta);
+      else
+        uk.kernel(kc, ap, bp, c, g.ldc, m, n, g.alpha, beta);
+      gemm_tile_epilogue(ep, c, g.ldc, m, n);
+    }
+  } else if (direct_a) {
+    uk.kernel_direct_a(kc, asrc, g.lda, bp, c, g.ldc, m, n, g.alpha, beta);
+  } else {
+    uk.kernel(kc, ap, bp, c, g.ldc, m, n, g.alpha, beta);
+  }
+}
+
+// The serial driver with B prepacked (GemmArgs::packed_b): B is read where it
+// is, usually weights coming from memory once per inference. Each column strip
+// is walked along K in order (a sequential stream the hardware prefetcher
+// follows), every kc x NR micro-panel of it used by all the row strips while
+// in L1, so A is packed beforehand for all of K: rows are blocked so that an A
+// block of all of K fits the kernel's A block. (Blocks of K outside, as
+// packed_serial does, jumped K*NR floats from strip to strip and left the
+// weights' reads waiting on memory: 49 x 512 x 4608 with cold weights ran no
+// faster than the untransposed GEMM.)
+void prepacked_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
+  const int MR = uk.mr, NR = uk.nr;
+  const int64_t M = g.M, N = g.N, K = g.K;
+  const bool direct_a = uk.kernel_direct_a != nullptr && !g.trans_a && N <= kDirectAMaxStrips * NR;
+  // Half the kernel's kc keeps a B micro-panel in L1 (32 KB with AVX-512).
+  const int64_t kc_max = balanced_block(K, std::max<int64_t>(uk.kc / 2, 64), 4);
+  const int64_t rows_fit = std::max<int64_t>(MR, uk.mc * uk.kc / K / MR * MR);
+  const int64_t mc_max = direct_a ? M : balanced_block(M, rows_fit, MR);
+  const int64_t mcr = round_up(mc_max, MR);
+  const PackBuffers buffers(direct_a ? 0 : mcr * K, 0);
+  float* abuf = buffers.a();
+  const int64_t a_ls = g.trans_a ? 1 : g.lda, a_ks = g.trans_a ? g.lda : 1;
+  const bool has_ep = g.row_bias != nullptr || g.clamp;
+  const int64_t strips = ceil_div(N, NR);
+  for (int64_t ic = 0; ic < M; ic += mc_max) {
+    const int64_t mc = std::min(mc_max, M - ic);
+    // A's K block pc at abuf + pc * mcr, its row strip ir at + ir * kc.
+    if (!direct_a)
+      for (int64_t pc = 0; pc < K; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, K - pc);
+        for (int64_t ir = 0; ir < mc; ir += MR)
+          uk.pack_a(abuf + pc * mcr + ir * kc, g.A + (ic + ir) * a_ls + pc * a_ks, a_ls, a_ks,
+                    int(std::min<int64_t>(MR, mc - ir)), kc);
+      }
+    for (int64_t s = 0; s < strips; ++s) {
+      const float* strip = prepacked_strip(g, s, NR);
+      const int n = int(std::min<int64_t>(NR, N - s * NR));
+      for (int64_t pc = 0; pc < K; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, K - pc);
+        const float beta = pc == 0 ? g.beta : 1.0f;
+        const bool ep_last = has_ep && pc + kc >= K;
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int m = int(std::min<int64_t>(MR, mc - ir));
+          run_tile(uk, g, direct_a, kc, g.A + (ic + ir) * a_ls + pc * a_ks,
+                   direct_a ? nullptr : abuf + pc * mcr + ir * kc, strip + pc * NR,
+                   g.C + (ic + ir) * g.ldc + s * NR, m, n, beta, ep_last, ic + ir);
+        }
+      }
+    }
+  }
+}
+
 // The serial packed driver on one (sub-)problem. Requires M, N, K >= 1.
 void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
+  if (g.packed_b != nullptr) {
+    prepacked_serial(uk, g);
+    return;
+  }
   const int MR = uk.mr, NR = uk.nr;
   const int64_t M = g.M, N = g.N, K = g.K;
   // With few columns each A element is used by only a few micro-tiles, so
@@ -487,24 +573,7 @@ void packed_serial(const GemmMicroKernel& uk, const GemmArgs& g) {
             const int n = int(std::min<int64_t>(NR, nc - jr));
             float* bp = bbuf + jr * kc;
             if (ir == 0) uk.pack_b(bp, g.B + (jc + jr) * b_ls + pc * b_ks, b_ls, b_ks, n, kc);
-            if (ep_last) {
-              const GemmEpilogue ep{g.row_bias ? g.row_bias + ic + ir : nullptr, g.clamp, g.lo, g.hi};
-              if (direct_a && uk.kernel_direct_a_ep) {
-                uk.kernel_direct_a_ep(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta, ep);
-              } else if (!direct_a && uk.kernel_ep) {
-                uk.kernel_ep(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta, ep);
-              } else {
-                if (direct_a)
-                  uk.kernel_direct_a(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
-                else
-                  uk.kernel(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
-                gemm_tile_epilogue(ep, crow + jr, g.ldc, m, n);
-              }
-            } else if (direct_a) {
-              uk.kernel_direct_a(kc, asrc, g.lda, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
-            } else {
-              uk.kernel(kc, ap, bp, crow + jr, g.ldc, m, n, g.alpha, beta);
-            }
+            run_tile(uk, g, direct_a, kc, asrc, ap, bp, crow + jr, m, n, beta, ep_last, ic + ir);
           }
         }
       }
@@ -519,6 +588,10 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t i1, int64_t j0, int6
   s.N = j1 - j0;
   s.A = g.trans_a ? g.A + i0 : g.A + i0 * g.lda;
   s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
+  // A prepacked B is split at strip boundaries only (column splits are in units
+  // of NR): strip j0/NR starts j0*K floats in. A partial last strip stays at
+  // packed_b_tail, and stays the sub-problem's last.
+  if (g.packed_b) s.packed_b = g.packed_b + j0 * g.K;
   s.C = g.C + i0 * g.ldc + j0;
   s.row_bias = g.row_bias ? g.row_bias + i0 : nullptr;
   return s;
@@ -592,6 +665,17 @@ void run_split(const GemmArgs& g, const Split& split, ThreadPool* pool, const Bo
         }
       },
       1);
+}
+
+// gemm_pack_b_full with micro-kernel uk: each strip is packed over the full K
+// with the kernel's own packer (the driver reads strip s's kc-block pc at
+// + s*K*NR + pc*NR, which is what pack_b writes for a kc block).
+void pack_b_full(const GemmMicroKernel& uk, bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N,
+                 float* packed) {
+  const int NR = uk.nr;
+  const int64_t b_ls = trans_b ? ldb : 1, b_ks = trans_b ? 1 : ldb;
+  for (int64_t j = 0; j < N; j += NR)
+    uk.pack_b(packed + j * K, B + j * b_ls, b_ls, b_ks, int(std::min<int64_t>(NR, N - j)), K);
 }
 
 // M == 1 or N == 1: y = alpha * R x + beta * y with the kernel's gemv forms.
@@ -678,7 +762,8 @@ void netlite_gemm(const GemmMicroKernel& uk, const GemmArgs& g, ThreadPool* pool
     whole_epilogue(g);
     return;
   }
-  if (allow_gemv && (g.M == 1 || g.N == 1)) {
+  // (A prepacked B has no matrix-vector form: the gemv kernels read B as a matrix.)
+  if (allow_gemv && g.packed_b == nullptr && (g.M == 1 || g.N == 1)) {
     gemv_path(uk, g, pool, force_parallel);
     whole_epilogue(g);
     return;
@@ -773,6 +858,7 @@ bool openblas_gemm(const GemmArgs& g, ThreadPool* pool) {
 const GemmMicroKernel* gemm_generic_microkernel() { return &sgemm_driver_detail::kGenericKernel; }
 
 void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend) {
+  if (args.packed_b != nullptr) backend = GemmBackend::Netlite;  // the packed layout is the Netlite kernel's
   switch (backend) {
     case GemmBackend::Reference:
       sgemm_reference(args);
@@ -824,6 +910,18 @@ bool gemm_uses_netlite(GemmBackend backend) {
   return true;
 }
 
+int gemm_packed_b_nr() { return sgemm_driver_detail::selected_kernel().nr; }
+int gemm_kernel_mr() { return sgemm_driver_detail::selected_kernel().mr; }
+
+int64_t gemm_packed_b_floats(int64_t N, int64_t K) {
+  const int64_t nr = gemm_packed_b_nr();
+  return (N + nr - 1) / nr * nr * K;
+}
+
+void gemm_pack_b_full(bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N, float* packed) {
+  sgemm_driver_detail::pack_b_full(sgemm_driver_detail::selected_kernel(), trans_b, B, ldb, K, N, packed);
+}
+
 size_t gemm_reserve(int concurrent, GemmBackend backend) {
   if (!gemm_uses_netlite(backend) || concurrent <= 0) return 0;
   sgemm_driver_detail::PackWorkspaces& w = sgemm_driver_detail::PackWorkspaces::instance();
@@ -852,6 +950,16 @@ size_t gemm_workspace_resident_bytes() {
 size_t gemm_workspace_set_bytes() { return sgemm_driver_detail::PackWorkspaces::instance().set_bytes(); }
 
 int gemm_workspace_count() { return sgemm_driver_detail::PackWorkspaces::instance().count(); }
+
+int gemm_kernel_nr(int index) {
+  return gemm_kernel_usable(index) ? sgemm_driver_detail::kernel_table().list[index]->nr : 0;
+}
+
+void gemm_pack_b_full_with_kernel(int index, bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N,
+                                  float* packed) {
+  if (!gemm_kernel_usable(index)) return;
+  sgemm_driver_detail::pack_b_full(*sgemm_driver_detail::kernel_table().list[index], trans_b, B, ldb, K, N, packed);
+}
 
 void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool allow_gemv, bool force_parallel) {
   if (!gemm_kernel_usable(index)) return;

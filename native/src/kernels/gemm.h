@@ -39,6 +39,14 @@ struct GemmArgs {
   const float* row_bias = nullptr;
   bool clamp = false;
   float lo = 0.0f, hi = 0.0f;
+  // Optional: op(B) already packed by gemm_pack_b_full() for the micro-kernel the
+  // Netlite backend selects (B, ldb and trans_b are then not read). Column strip
+  // s (columns s*NR .. s*NR+NR-1) is at packed_b + s*K*NR, except a last partial
+  // strip (N % NR != 0), which is at packed_b_tail when that is non-null. Such a
+  // GEMM always runs on the Netlite kernels, whatever the backend asked for (the
+  // layout is theirs): callers pack only when gemm_uses_netlite(backend).
+  const float* packed_b = nullptr;
+  const float* packed_b_tail = nullptr;
 };
 
 // Runs one GEMM, splitting the work over `pool` when it is non-null and the
@@ -67,6 +75,30 @@ bool gemm_uses_netlite(GemmBackend backend);
 // bound of what they can make resident. May throw OutOfMemory (call it where
 // errors are caught).
 size_t gemm_reserve(int concurrent, GemmBackend backend);
+
+// Prepacked B (GemmArgs::packed_b) for the micro-kernel the Netlite backend
+// selects: its strip width NR, the floats a K x N op(B) takes packed
+// (round_up(N, NR) * K), and the packing itself:
+//   packed[s*K*NR + k*NR + j] = op(B)(k, s*NR + j), lanes past N zero,
+// with op(B)(k, j) = trans_b ? B[j*ldb + k] : B[k*ldb + j]. packed is 64-byte
+// aligned (an N <= NR block packs into one strip: how a caller packs in place,
+// NR columns at a time).
+int gemm_packed_b_nr();
+int gemm_kernel_mr();  // the same kernel's row tile MR
+int64_t gemm_packed_b_floats(int64_t N, int64_t K);
+void gemm_pack_b_full(bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N, float* packed);
+
+// Stores a transposed GEMM result back with a conv's epilogue (a conv that
+// computes Y^T = col^T * W^T, positions x channels): for i < rows, j < cols
+//   dst[j*ldd + i] = clamp(src[i*lds + j] + bias[j] + res[j*ldd + i], lo, hi)
+// where a null bias or res adds nothing and the clamp applies when `clamp`
+// (the bias is added first, the residual next: the order of the untransposed
+// path). src and dst/res may not overlap.
+void gemm_transpose_epilogue(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst, int64_t ldd,
+                             const float* bias, const float* res, bool clamp, float lo, float hi);
+void gemm_transpose_epilogue_reference(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,
+                                       int64_t ldd, const float* bias, const float* res, bool clamp, float lo,
+                                       float hi);
 
 // Name of the micro-kernel the Netlite backend uses on this CPU ("avx512", "avx2", "neon", "generic").
 const char* gemm_kernel_name();

@@ -146,6 +146,11 @@ void sgemm_with_kernel(int index, const GemmArgs& args, ThreadPool* pool, bool a
                        bool force_parallel = false);
 // Bytes of the packing workspaces resident now (mincore; 0 where unavailable),
 // and the address space of one workspace (the selected kernel's largest blocks).
+// gemm_packed_b_nr / gemm_pack_b_full for micro-kernel `index` (must be usable):
+// the packed B that sgemm_with_kernel(index, ...) reads.
+int gemm_kernel_nr(int index);
+void gemm_pack_b_full_with_kernel(int index, bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N,
+                                  float* packed);
 size_t gemm_workspace_resident_bytes();
 size_t gemm_workspace_set_bytes();
 int gemm_workspace_count();

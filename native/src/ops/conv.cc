@@ -10,7 +10,9 @@
 //   pointwise (1x..x1 kernel, stride 1, no pads) - GEMM straight on the input;
 //   small_c (2-D, group 1, at most 4 input channels, stride 2: an image's first
 //             layer, AVX-512) - a direct kernel over rows (kernels/conv_small_c.h);
-//   general - im2col of a tile of output positions into scratch, then GEMM.
+//   general - im2col of a tile of output positions into scratch, then GEMM;
+//   transposed (small output planes, constant weights packed in place once) -
+//             the general path with the GEMM turned around, see run_transposed().
 // With the internal attribute netlite_fused_residual (set by the
 // fuse_conv_residual pass, never by users) a fourth input R of the output's shape
 // is added before the fused activation: y = act(conv + bias + R), each output
@@ -21,9 +23,11 @@
 // Otherwise weights are used in ONNX layout [M, C/group * prod(kernel)], which
 // already is the GEMM's row-major A (read in place for the usual conv tiles), so
 // there is nothing to prepack; reading W from the run's inputs also keeps weights
-// rewritten by passes correct.
+// rewritten by passes correct. The exception is the transposed path: its weights
+// are repacked in place, once, and only when this node alone reads them.
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -46,6 +50,15 @@ constexpr int64_t kPanelFloats = 262144;
 constexpr int64_t kMinTile = 256;
 constexpr int64_t kOutTileFloats = 65536;  // 256 KB of output per tile
 constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
+// The transposed path is taken when its useful-FMA fraction is at least this
+// many times today's and the FMAs it saves per output value (K times the
+// difference of the inverse fractions) pay for storing Y^T back transposed.
+// bench_models, 1 thread: ResNet-18's 3x3 convs on 7x7 (751 saved per value)
+// and 14x14 -> 7x7 (375) gain 15-17%, layer3.0.conv1 (141) a little; its 1x1
+// stride-2 downsamples (16-42) lost 15-30%, so did MobileNet-V2's last 1x1
+// conv (52): see the commit message.
+constexpr double kTransposedMinGain = 1.05;
+constexpr double kTransposedMinSavedFmas = 64;
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -59,6 +72,7 @@ struct Plan {
   bool pointwise = false;
   bool small_c = false;     // direct kernel over output rows, one scratch slot per thread
   bool whole = false;       // one GEMM per (image, group), split by sgemm over the pool
+  bool transposed = false;  // general/pointwise as Y^T = col^T W^T on the packed weights
   int64_t tile = 0;         // output positions per task (tile mode)
   int64_t n_tiles = 0;
   int64_t slots = 1;        // scratch panels (tile mode)
@@ -108,10 +122,11 @@ inline kernels::SmallCConv small_c_args(const Dims& d, const kernels::ConvShape&
 }
 
 inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depthwise, bool pointwise, int winograd,
-                      int threads) {
+                      int threads, bool transposed = false) {
   Plan p;
   p.depthwise = depthwise;
   p.pointwise = pointwise;
+  p.transposed = transposed;
   const int64_t T = std::min<int64_t>(kMaxSlots, std::max(1, threads));
   if (d.HW == 0 || d.N == 0 || d.M == 0) return p;
   if (winograd) {
@@ -142,7 +157,7 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
     return p;
   }
-  if (!depthwise && d.G == 1 && plane.nd == 2 &&
+  if (!transposed && !depthwise && d.G == 1 && plane.nd == 2 &&
       kernels::small_c_conv_applies(d.C, plane.kernel[0], plane.kernel[1], plane.stride[0], plane.stride[1],
                                     plane.dilation[0], plane.dilation[1])) {
     p.small_c = true;
@@ -174,12 +189,13 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     p.tile = d.HW;
     p.n_tiles = 1;
     p.slots = 1;
-    p.scratch_floats = pointwise ? 0 : size_t(d.K * d.HW);
+    p.scratch_floats = (pointwise ? 0 : size_t(d.K * d.HW)) + (transposed ? size_t(d.HW * d.M) : 0);
   } else {
     p.tile = tile;
     p.n_tiles = n_tiles;
     p.slots = std::min<int64_t>(T, tasks);
-    p.scratch_floats = pointwise ? 0 : size_t(p.slots * d.K * tile);
+    // Transposed: each slot also holds its tile's Y^T (tile x M).
+    p.scratch_floats = size_t(p.slots * ((pointwise ? 0 : d.K * tile) + (transposed ? tile * d.M : 0)));
   }
   return p;
 }
@@ -193,6 +209,7 @@ class Conv final : public FusableConv {
     activation_ = parse_fused_activation(node);
     residual_ = node.attr_int("netlite_fused_residual", 0) != 0;
     prepare_winograd(node, graph);
+    prepare_transposed(node, graph);
   }
 
   void infer(InferContext& ctx) const override {
@@ -252,13 +269,15 @@ class Conv final : public FusableConv {
     ctx.set_output(0, DType::Float32, ys);
     const Dims d = dims_of(xs, ws, g);
     const kernels::ConvShape plane = as_2d(g);
-    const int wg = plan_winograd(ctx, d, g);
-    const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads);
-    const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1);
+    // The transposed decision first: once the weights are packed, no Winograd transform may read them.
+    const bool tp = plan_transposed(ctx, d, g);
+    const int wg = tp ? 0 : plan_winograd(ctx, d, g);
+    const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads, tp);
+    const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1, tp);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
   }
 
-  size_t held_bytes() const override { return wg_held_.load(); }
+  size_t held_bytes() const override { return wg_held_.load() + tp_held_.load(); }
   bool uses_sgemm() const override { return true; }
 
   void run(RunContext& ctx) const override {
@@ -271,10 +290,13 @@ class Conv final : public FusableConv {
     const Dims d = dims_of(xs, ws, g);
     const bool dw = is_depthwise(d, g);
     const kernels::ConvShape plane = as_2d(g);
-    const int wg = use_winograd(d, g);
-    Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads());
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1);
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 0, 1);
+    // Packed weights (set by this run's plan, or by an earlier one: see plan_transposed) only
+    // have the transposed path.
+    const bool tp = tp_w_ != nullptr;
+    const int wg = tp ? 0 : use_winograd(d, g);
+    Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads(), tp);
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1, tp);
+    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 0, 1, tp);
 
     const float* x = xt.ptr<float>();
     const float* w = ctx.in(1).ptr<float>();
@@ -296,7 +318,9 @@ class Conv final : public FusableConv {
       }
       return;
     }
-    if (p.winograd) {
+    if (p.transposed) {
+      run_transposed(ctx, d, g, p, x, ep, fin, y);
+    } else if (p.winograd) {
       run_winograd(ctx, d, g, p, x, ep, fin, y);
     } else if (p.small_c) {
       run_small_c(ctx, d, plane, p, x, w, ep, fin, y);
@@ -391,6 +415,183 @@ class Conv final : public FusableConv {
   int use_winograd(const Dims& d, const WindowGeometry& g) const {
     const int tile = winograd_shape(d, g);
     return tile != 0 && wg_u_[tile == 4 ? 1 : 0] != nullptr ? tile : 0;
+  }
+
+  // Whether the weights may be repacked in place for the transposed path: group 1,
+  // a float constant that only this node reads (one use, not a graph output, no
+  // other constant sharing its bytes) and that the model owns: its weights slab,
+  // or storage nobody else holds (a pass's folded weights). Tests' and callers'
+  // tensors are neither, so they are never written.
+  void prepare_transposed(const Node& node, const Graph& graph) {
+    if (group_ != 1) return;
+    const Tensor* w = constant_input(node, graph, 1);
+    if (!w || w->dtype != DType::Float32 || w->rank() < 3 || w->numel() == 0 || w->shape[0] < 1) return;
+    if (reinterpret_cast<uintptr_t>(w->data) % 64 != 0) return;  // the packed strips are read aligned
+    if (slab_bytes(w->owner) == 0 && w->owner.use_count() != 1) return;
+    const int v = node.inputs[1];
+    int uses = 0;
+    for (const Node& n : graph.nodes)
+      for (int in : n.inputs) uses += in == v;
+    if (uses != 1) return;
+    for (int o : graph.outputs)
+      if (o == v) return;
+    const uint8_t* b0 = static_cast<const uint8_t*>(w->data);
+    const uint8_t* b1 = b0 + w->bytes();
+    for (size_t i = 0; i < graph.values.size(); ++i) {
+      const Value& o = graph.values[i];
+      if (int(i) == v || !o.is_constant || o.data.bytes() == 0) continue;
+      const uint8_t* o0 = static_cast<const uint8_t*>(o.data.data);
+      if (o0 < b1 && b0 < o0 + o.data.bytes()) return;
+    }
+    tp_m_ = w->shape[0];
+    tp_k_ = w->numel() / tp_m_;
+    tp_w0_ = w->ptr<float>();
+  }
+
+  // Whether the transposed GEMM (positions x channels) does clearly more useful
+  // work per FMA than today's (channels x positions) for a GEMM over `positions`
+  // output positions, by enough to pay for the transposed store: the
+  // micro-kernel's MR x NR tile is padded along positions to NR today and to MR
+  // transposed, where the channels pad to NR instead. (Positions below 2 MR: a
+  // plane too small to decide on, such as the load-time plan of a model whose
+  // spatial dims are free, planned as 1 x 1.)
+  static bool transposed_pays(int64_t M, int64_t K, int64_t positions) {
+    const int64_t mr = kernels::gemm_kernel_mr(), nr = kernels::gemm_packed_b_nr();
+    if (M < nr || positions < 2 * mr) return false;
+    const double today = double(positions) / double(round_up(positions, nr));
+    const double turned = double(positions) / double(round_up(positions, mr)) * double(M) / double(round_up(M, nr));
+    return turned > today * kTransposedMinGain && double(K) * (1.0 / today - 1.0 / turned) >= kTransposedMinSavedFmas;
+  }
+
+  // At plan time: the first plan of this kernel decides, once and for good,
+  // whether the weights are packed in place for the transposed path (only then
+  // can no run of the kernel have started, see op.h). It does when these shapes
+  // would take the general or pointwise path and transposed_pays(); from then on
+  // every plan and run of the kernel, whatever its shapes, takes the transposed
+  // path (it is right for all of them), never Winograd or the original layout.
+  // Returns whether the weights are packed.
+  bool plan_transposed(const InferContext& ctx, const Dims& d, const WindowGeometry& g) const {
+    if (tp_w0_ == nullptr) return false;
+    std::call_once(tp_once_, [&] {
+      if (!kernels::gemm_uses_netlite(ctx.gemm)) return;
+      const Tensor* w = ctx.input(1).value;
+      if (w == nullptr || w->ptr<float>() != tp_w0_ || d.M != tp_m_ || d.K != tp_k_ || d.G != 1) return;
+      if (winograd_shape(d, g) != 0) return;
+      const kernels::ConvShape plane = as_2d(g);
+      if (plane.nd == 2 && kernels::small_c_conv_applies(d.C, plane.kernel[0], plane.kernel[1], plane.stride[0],
+                                                         plane.stride[1], plane.dilation[0], plane.dilation[1]))
+        return;
+      const Plan today = make_plan(d, plane, false, g.is_pointwise(), 0, ctx.threads);
+      if (today.tile == 0 || !transposed_pays(d.M, d.K, today.tile)) return;
+      pack_weights_in_place();
+    });
+    return tp_w_ != nullptr;
+  }
+
+  // W [M][K] -> column strips of NR channels over all of K (gemm_pack_b_full of
+  // W^T). A block of NR channels takes the same bytes in both layouts, so each
+  // goes through a copy of itself; a last partial block needs a whole strip and
+  // gets a buffer of its own. Everything that can fail is allocated first.
+  void pack_weights_in_place() const {
+    const int64_t nr = kernels::gemm_packed_b_nr(), M = tp_m_, K = tp_k_;
+    const int64_t full = M / nr;
+    std::shared_ptr<void> tmp = aligned_buffer(size_t(std::min(M, nr) * K) * sizeof(float), false);
+    std::shared_ptr<void> tail;
+    const size_t tail_bytes = M % nr ? size_t(kernels::gemm_packed_b_floats(M % nr, K)) * sizeof(float) : 0;
+    if (tail_bytes) tail = aligned_buffer(tail_bytes, false);
+    float* w = const_cast<float*>(tp_w0_);  // see prepare_transposed: only this kernel reads these bytes
+    float* t = static_cast<float*>(tmp.get());
+    for (int64_t s = 0; s < full; ++s) {
+      float* block = w + s * nr * K;
+      std::memcpy(t, block, size_t(nr * K) * sizeof(float));
+      kernels::gemm_pack_b_full(true, t, K, K, nr, block);
+    }
+    if (tail) kernels::gemm_pack_b_full(true, w + full * nr * K, K, K, M % nr, static_cast<float*>(tail.get()));
+    tp_tail_buf_ = std::move(tail);
+    tp_tail_ = static_cast<const float*>(tp_tail_buf_.get());
+    tp_held_ += tail_bytes;
+    tp_w_ = w;
+  }
+
+  // Y^T[positions x M] = col^T[positions x K] * W^T[K x M] per tile of output
+  // positions: the positions are the micro-kernel's rows (MR-wide: 49 = 7 x 8)
+  // and the output channels its NR-wide columns, read from the weights packed
+  // in place, so a small plane wastes little of each tile (today's layout pads
+  // positions to NR: 49 -> 64). op(A) = col^T is the im2col panel (or the input
+  // itself, pointwise) read along its rows, a cheap pack. Each Y^T block is then
+  // stored back transposed with the bias, residual and activation. With fewer
+  // tiles than threads the threads split an image's channel strips instead.
+  void run_transposed(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
+                      const kernels::Epilogue& ep, const Finish& fin, float* y) const {
+    float* scratch = static_cast<float*>(ctx.scratch);
+    const int64_t tile_cap = p.whole ? d.HW : p.tile;
+    const int64_t col_floats = p.pointwise ? 0 : d.K * tile_cap;
+    const int64_t slot_floats = col_floats + tile_cap * d.M;
+    // With a residual, ep is the bias alone and the activation comes after R.
+    const bool clamp = fin.res ? fin.clamp : ep.clamp;
+    const float lo = fin.res ? fin.lo : ep.lo, hi = fin.res ? fin.hi : ep.hi;
+    const kernels::GemmBackend backend = ctx.gemm;
+    // Channels [c0, c1) (c0 on a strip boundary) of positions [o0, o0 + on) of image n.
+    auto gemm_store = [&](const float* a, int64_t lda, float* yt, int64_t n, int64_t o0, int64_t on, int64_t c0,
+                          int64_t c1) {
+      kernels::GemmArgs ga;
+      ga.trans_a = true;
+      ga.M = on;
+      ga.N = c1 - c0;
+      ga.K = d.K;
+      ga.A = a;
+      ga.lda = lda;
+      ga.packed_b = tp_w_ + c0 * d.K;
+      ga.packed_b_tail = tp_tail_;
+      ga.C = yt + c0;
+      ga.ldc = d.M;
+      kernels::sgemm(ga, nullptr, backend);
+      const int64_t off = (n * d.M + c0) * d.HW + o0;
+      kernels::gemm_transpose_epilogue(yt + c0, d.M, on, c1 - c0, y + off, d.HW, ep.bias ? ep.bias + c0 : nullptr,
+                                       fin.res ? fin.res + off : nullptr, clamp, lo, hi);
+    };
+    if (p.whole) {
+      const int64_t ks = g.kernel_size();
+      float* col = scratch;
+      float* yt = scratch + col_floats;
+      const int64_t nr = kernels::gemm_packed_b_nr(), strips = (d.M + nr - 1) / nr;
+      const int64_t parts = std::min<int64_t>(strips, ctx.pool->threads());
+      for (int64_t n = 0; n < d.N; ++n) {
+        const float* xn = x + n * d.C * d.IHW;
+        if (!p.pointwise) {
+          ctx.pool->parallel_for(d.C, [&](int64_t b, int64_t e) {
+            kernels::im2col(g, xn + b * d.IHW, e - b, 0, d.HW, col + b * ks * d.HW, d.HW);
+          }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ks * d.HW)));
+        }
+        ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
+          for (int64_t t = b; t < e; ++t) {
+            const int64_t c0 = strips * t / parts * nr, c1 = std::min(d.M, strips * (t + 1) / parts * nr);
+            if (p.pointwise)
+              gemm_store(xn, d.IHW, yt, n, 0, d.HW, c0, c1);
+            else
+              gemm_store(col, d.HW, yt, n, 0, d.HW, c0, c1);
+          }
+        }, 1);
+      }
+      return;
+    }
+    SlotPool pool;
+    ctx.pool->parallel_for(d.N * p.n_tiles, [&](int64_t t0, int64_t t1) {
+      const int64_t slot = pool.acquire(p.slots);
+      float* col = scratch + slot * slot_floats;
+      float* yt = col + col_floats;
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t n = t / p.n_tiles, o0 = t % p.n_tiles * p.tile, on = std::min(p.tile, d.HW - o0);
+        const float* xn = x + n * d.C * d.IHW;
+        if (p.pointwise) {
+          gemm_store(xn + o0, d.IHW, yt, n, o0, on, 0, d.M);
+        } else {
+          kernels::im2col(g, xn, d.C, o0, on, col, on);
+          gemm_store(col, on, yt, n, o0, on, 0, d.M);
+        }
+      }
+      pool.release(slot);
+    }, 1);
   }
 
   // Chunks of tile rows over (image, chunk) tasks, one scratch slot per thread.
@@ -632,6 +833,18 @@ class Conv final : public FusableConv {
   mutable std::shared_ptr<void> wg_buf_[2];  // owns wg_u_[v]
   mutable const float* wg_u_[2] = {nullptr, nullptr};
   mutable std::atomic<size_t> wg_held_{0};  // bytes of wg_u_, readable while a transform runs
+  // Transposed path: the weight's shape and bytes when they may be packed in
+  // place (tp_w0_ null otherwise, see prepare_transposed); once the first plan
+  // packed them (under tp_once_), tp_w_ = the packed full strips (at tp_w0_)
+  // and tp_tail_ the last partial one (null when M % NR == 0). Written only
+  // under tp_once_, before any run of this kernel.
+  int64_t tp_m_ = 0, tp_k_ = 0;
+  const float* tp_w0_ = nullptr;
+  mutable std::once_flag tp_once_;
+  mutable const float* tp_w_ = nullptr;
+  mutable const float* tp_tail_ = nullptr;
+  mutable std::shared_ptr<void> tp_tail_buf_;  // owns tp_tail_
+  mutable std::atomic<size_t> tp_held_{0};
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {

@@ -41,6 +41,7 @@ struct InferContext {
   std::vector<TensorMeta> outputs;  // `present` is preset; infer() fills dtype and shape of each present one
   size_t scratch_bytes = 0;         // set by infer(): workspace run() needs
   int threads = 1;                  // size of the pool run() will get
+  kernels::GemmBackend gemm = kernels::GemmBackend::Auto;  // the backend run() will get
 
   explicit InferContext(const Node& n) : node(n) {}
 

@@ -172,6 +172,7 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
     const OpKernel& k = model.kernel(n);
     InferContext ic(node);
     ic.threads = model.pool().threads();
+    ic.gemm = model.options().gemm;
     bool all_known = true;
     for (int in : node.inputs) {
       TensorMeta m;
