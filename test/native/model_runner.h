@@ -26,6 +26,17 @@ struct RunResult {
   std::vector<std::vector<uint8_t>> outputs;  // each graph output's bytes
 };
 
+// n floats in [lo, hi) from a fixed LCG: the same data for the same seed on every platform.
+inline std::vector<float> random_vec(size_t n, uint32_t seed, float lo, float hi) {
+  std::vector<float> v(n);
+  uint32_t s = seed * 2654435761u + 7u;
+  for (float& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = lo + (hi - lo) * float(s >> 8) / float(1 << 24);
+  }
+  return v;
+}
+
 // Binds feeds[i] to input i and runs `runs` times (a later run reuses the plan and buffers).
 inline RunResult load_and_run(const std::string& bytes, bool optimize, int threads, const std::vector<Feed>& feeds,
                               int runs = 1) {

@@ -22,16 +22,6 @@ using namespace netlite_test;
 
 namespace conv_max_pool_test {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo, float hi) {
-  std::vector<float> v(n);
-  uint32_t s = seed * 2654435761u + 7u;
-  for (float& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = lo + (hi - lo) * float(s >> 8) / float(1 << 24);
-  }
-  return v;
-}
-
 struct Case {
   const char* what;
   int64_t N, C, M, H, W, k, conv_stride, conv_pad;
