@@ -587,7 +587,8 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t i1, int64_t j0, int6
   s.M = i1 - i0;
   s.N = j1 - j0;
   s.A = g.trans_a ? g.A + i0 : g.A + i0 * g.lda;
-  s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
+  // With a prepacked B the caller may pass no B at all.
+  if (g.B) s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
   // A prepacked B is split at strip boundaries only (column splits are in units
   // of NR): strip j0/NR starts j0*K floats in. A partial last strip stays at
   // packed_b_tail, and stays the sub-problem's last.
