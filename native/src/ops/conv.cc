@@ -84,8 +84,15 @@ struct Dims {
 };
 
 // Winograd chunks: about kWinogradChunkTiles tiles each (the GEMMs' N), at
-// least one per thread.
-constexpr int64_t kWinogradChunkTiles = 192;
+// least one per thread. A chunk's V and Mt take (C + M) * 36 floats per F(4x4)
+// tile: with 48 tiles, SqueezeNet's 55x55 layers (C + M = 80) use 0.5-0.6 MB
+// and ResNet-18's 56x56 (128) 0.8 MB, inside this machine's 1 MB L2; with 192
+// tiles they took 1.8-2.9 MB and the output transform read Mt back from L3.
+// bench_models, alternating, the 3x3 convs of each model: ResNet-18 1 thread
+// 13.1-13.2 -> 12.6-12.7 ms, 2 threads 8.5-9.3 -> 8.4; SqueezeNet 1 thread
+// 1.49-1.51 -> 1.45-1.46, 2 threads 1.68-1.74 -> 1.54-1.57 (32 tiles: slower
+// again on ResNet-18, 17.1-17.4 against 14.9 for 48 in the same run).
+constexpr int64_t kWinogradChunkTiles = 48;
 constexpr int64_t kWinogradMinTiles = 36;  // below this the GEMMs are too narrow to pay
 // F(4x4) when it has at least this many 4x4 tiles, measured on ResNet-18 /
 // SqueezeNet's layers (bench_models, 1 thread): see the commit message.
