@@ -84,10 +84,12 @@ struct Dims {
 };
 
 // Winograd chunks: about kWinogradChunkTiles tiles each (the GEMMs' N), at
-// least one per thread. A chunk's V and Mt take (C + M) * 36 floats per F(4x4)
-// tile: with 48 tiles, SqueezeNet's 55x55 layers (C + M = 80) use 0.5-0.6 MB
-// and ResNet-18's 56x56 (128) 0.8 MB, inside this machine's 1 MB L2; with 192
-// tiles they took 1.8-2.9 MB and the output transform read Mt back from L3.
+// least one per thread, in whole tile rows. A chunk's V and Mt take (C + M) * 36
+// floats per F(4x4) tile: at 48 (4 rows of 14 tiles = 56 on a 55x55 or 56x56
+// plane) SqueezeNet's layers (C + M = 80) use 0.65 MB and ResNet-18's (128)
+// 1.0 MB, about one core's L2 on current x86 servers (this VM reports no cache
+// sizes); at 192 (the whole 196-tile plane) they took 2.3 and 3.6 MB, and the
+// output transform read Mt back from further out.
 // bench_models, alternating, the 3x3 convs of each model: ResNet-18 1 thread
 // 13.1-13.2 -> 12.6-12.7 ms, 2 threads 8.5-9.3 -> 8.4; SqueezeNet 1 thread
 // 1.49-1.51 -> 1.45-1.46, 2 threads 1.68-1.74 -> 1.54-1.57 (32 tiles: slower
