@@ -2,6 +2,7 @@
 // for every x86-64 target with a function-level target attribute; chosen at run
 // time with __builtin_cpu_supports. The scalar form in conv.cc is the reference.
 #include "../conv.h"
+#include "../unroll.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -71,9 +72,9 @@ __attribute__((target("avx2,fma"))) inline void block(const float* p, int64_t pi
                                                       __m256 lo, __m256 hi, float* y, int64_t OW, __m256i tail_mask,
                                                       int64_t tail) {
   __m256 acc[R][NB];
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
     for (int b = 0; b < NB; ++b) acc[r][b] = bias;
   for (int64_t kh = 0; kh < KH; ++kh) {
     const float* base = p + (oh * sh + kh * DH) * pitch + j * sw;
@@ -81,17 +82,17 @@ __attribute__((target("avx2,fma"))) inline void block(const float* p, int64_t pi
     for (int64_t kw = 0; kw < KW; ++kw) {
       const __m256 wv = _mm256_broadcast_ss(wr + kw);
       const float* q = base + kw * DW;
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
       for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
         for (int b = 0; b < NB; ++b)
           acc[r][b] = _mm256_fmadd_ps(wv, load_cols<S>(q + r * sh * pitch + b * 8 * sw, sw), acc[r][b]);
     }
   }
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int r = 0; r < R; ++r) {
     float* yr = y + (oh + r) * OW + j;
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
     for (int b = 0; b < NB; ++b) {
       __m256 v = acc[r][b];
       if (clamp) v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);

@@ -9,6 +9,7 @@
 // reference. Compiled for every x86-64 target with function-level target
 // attributes and chosen at run time.
 #include "../conv.h"
+#include "../unroll.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -64,7 +65,7 @@ template <int S>
 NETLITE_DW512_INLINE void taps(const float* row, int64_t c, const BlockMasks<S>& bm, __m512 (&t)[3], __m512i even,
                                __m512i odd) {
   if (S == 1) {
-#pragma GCC unroll 3
+NETLITE_UNROLL(3)
     for (int kw = 0; kw < 3; ++kw) t[kw] = _mm512_maskz_loadu_ps(bm.m[kw], row + c + kw);
   } else {
     const __m512 a = _mm512_maskz_loadu_ps(bm.m[0], row + c);
@@ -100,25 +101,25 @@ template <int S, int R, int NB>
 NETLITE_DW512_INLINE void block(const Plane& pl, int64_t oh, int64_t j, const float* w, __m512 bias,
                                 bool clamp, __m512 lo, __m512 hi, __mmask16 last, __m512i even, __m512i odd) {
   __m512 acc[R][NB];
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) acc[r][b] = bias;
   constexpr int kRows = S * (R - 1) + 3;  // input rows the R output rows read
   const int64_t ih0 = oh * S - pl.PH, c0 = j * S - pl.PW;
   BlockMasks<S> bm[NB];
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
   for (int b = 0; b < NB; ++b) bm[b] = block_masks<S>(c0 + b * 16 * S, pl.IW);
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
   for (int i = 0; i < kRows; ++i) {
     const int64_t ih = ih0 + i;
     if (ih < 0 || ih >= pl.IH) continue;
     const float* row = pl.x + ih * pl.IW;
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) {
       __m512 t[3];
       taps<S>(row, c0 + b * 16 * S, bm[b], t, even, odd);
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
       for (int r = 0; r < R; ++r) {
         const int kh = i - S * r;
         if (kh < 0 || kh > 2) continue;
@@ -129,10 +130,10 @@ NETLITE_DW512_INLINE void block(const Plane& pl, int64_t oh, int64_t j, const fl
       }
     }
   }
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int r = 0; r < R; ++r) {
     float* yr = pl.y + (oh + r) * pl.OW + j;
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) {
       __m512 v = acc[r][b];
       if (clamp) v = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, v, lo), hi);
@@ -188,7 +189,7 @@ NETLITE_DW512_TARGET void plane_flat_s1(const Plane& pl, const float* w, float b
                                         float hi) {
   const int64_t OW = pl.OW, P = pl.OH * pl.OW;
   __m512 wv[9];
-#pragma GCC unroll 9
+NETLITE_UNROLL(9)
   for (int k = 0; k < 9; ++k) wv[k] = _mm512_set1_ps(w[k]);
   const __m512 bv = _mm512_set1_ps(bias), lv = _mm512_set1_ps(lo), hv = _mm512_set1_ps(hi);
   const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -211,7 +212,7 @@ NETLITE_DW512_TARGET void plane_flat_s1(const Plane& pl, const float* w, float b
                              _mm512_cmplt_epi32_mask(owv, vlast_col)};
     const float* xo = pl.x + o;
     __m512 acc0 = bv, acc1 = _mm512_setzero_ps();
-#pragma GCC unroll 3
+NETLITE_UNROLL(3)
     for (int kh = 0; kh < 3; ++kh) {
       const float* xr = xo + (kh - 1) * OW;
       // Two accumulators halve the dependent FMA chain.

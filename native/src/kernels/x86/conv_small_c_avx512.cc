@@ -7,6 +7,7 @@
 // broadcasts and 4*NV FMAs. Rows outside the image are skipped, not summed as
 // zeros. Compiled with function-level target attributes and chosen at run time.
 #include "../conv_small_c.h"
+#include "../unroll.h"
 
 #include <algorithm>
 #include <cstring>
@@ -45,9 +46,9 @@ __attribute__((target("avx512f,fma"))) inline void block(const SmallCConv& a, co
   for (int i = 0; i < kMB; ++i) wm[i] = a.w + (m0 + std::min(i, mb - 1)) * taps;
   // Fully unrolled (gcc -O2 would otherwise keep the accumulators on the stack).
   __m512 acc[kMB][NV];
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int i = 0; i < kMB; ++i)
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   for (int64_t r = 0; r < a.C * a.KH; ++r) {
     const float* row = rows[r];
@@ -55,24 +56,24 @@ __attribute__((target("avx512f,fma"))) inline void block(const SmallCConv& a, co
     for (int64_t kw = 0; kw < a.KW; ++kw) {
       const float* src = row + (kw & 1) * half + (kw >> 1) + j0;
       __m512 xv[NV];
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
       for (int v = 0; v < NV; ++v) xv[v] = _mm512_loadu_ps(src + 16 * v);
       const int64_t t = r * a.KW + kw;
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
       for (int i = 0; i < kMB; ++i) {
         const __m512 wv = _mm512_set1_ps(wm[i][t]);
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
         for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(wv, xv[v], acc[i][v]);
       }
     }
   }
   const int64_t left = a.OW - j0;
   const __m512 lo = _mm512_set1_ps(a.lo), hi = _mm512_set1_ps(a.hi);
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int i = 0; i < mb; ++i) {
     const __m512 b = _mm512_set1_ps(a.bias ? a.bias[m0 + i] : 0.0f);
     float* y = a.y + (m0 + i) * a.y_stride() + oh * a.OW + j0;
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
     for (int v = 0; v < NV; ++v) {
       __m512 o = _mm512_add_ps(acc[i][v], b);
       if (a.clamp) {  // masked forms: gcc 12 warns about the unmasked ones' undefined source

@@ -3,6 +3,7 @@
 // file builds with plain `-O2` on any x86-64 and the code only runs when the
 // CPU reports avx2 and fma (see gemm.cc's run-time selection).
 #include "../gemm_internal.h"
+#include "../unroll.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 
@@ -130,7 +131,7 @@ NETLITE_AVX2_INLINE void store_tile(const __m256 (&acc0)[kMR], const __m256 (&ac
                                     int m, int n, float alpha, float beta) {
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
   if (m == kMR && n == kNR) {
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
     for (int i = 0; i < kMR; ++i) {
       float* cr = c + i * ldc;
       __m256 o0 = _mm256_mul_ps(va, acc0[i]), o1 = _mm256_mul_ps(va, acc1[i]);
@@ -144,7 +145,7 @@ NETLITE_AVX2_INLINE void store_tile(const __m256 (&acc0)[kMR], const __m256 (&ac
     return;
   }
   alignas(32) float tile[kMR][kNR];
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int i = 0; i < kMR; ++i) {
     _mm256_store_ps(tile[i], acc0[i]);
     _mm256_store_ps(tile[i] + 8, acc1[i]);
@@ -162,13 +163,13 @@ NETLITE_AVX2_INLINE void store_tile(const __m256 (&acc0)[kMR], const __m256 (&ac
 NETLITE_AVX2_TARGET void kernel(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
                                 float alpha, float beta) {
   __m256 acc0[kMR], acc1[kMR];
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int i = 0; i < kMR; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
   for (int i = 0; i < m; ++i) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int64_t k = 0; k < kc; ++k) {
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
     for (int i = 0; i < kMR; ++i) {
       const __m256 av = _mm256_broadcast_ss(a + i);
       acc0[i] = _mm256_fmadd_ps(av, b0, acc0[i]);
@@ -184,15 +185,15 @@ NETLITE_AVX2_TARGET void kernel(int64_t kc, const float* a, const float* b, floa
 NETLITE_AVX2_TARGET void kernel_direct_a(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                                          int64_t ldc, int m, int n, float alpha, float beta) {
   const float* ap[kMR];
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int i = 0; i < kMR; ++i) ap[i] = a + (i < m ? i : 0) * lda;
   __m256 acc0[kMR], acc1[kMR];
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
   for (int i = 0; i < kMR; ++i) acc0[i] = acc1[i] = _mm256_setzero_ps();
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
   for (int64_t k = 0; k < kc; ++k) {
     const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
-#pragma GCC unroll 8
+NETLITE_UNROLL(8)
     for (int i = 0; i < kMR; ++i) {
       const __m256 av = _mm256_broadcast_ss(ap[i] + k);
       acc0[i] = _mm256_fmadd_ps(av, b0, acc0[i]);

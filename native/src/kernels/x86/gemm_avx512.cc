@@ -3,6 +3,7 @@
 // file builds with plain `-O2` on any x86-64; the code only runs when the CPU
 // reports avx512f (and fma), see gemm.cc's run-time selection.
 #include "../gemm_internal.h"
+#include "../unroll.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 
@@ -55,7 +56,7 @@ NETLITE_AVX512_TARGET void pack(float* dst, const float* src, int64_t ls, int64_
 template <int MR>
 NETLITE_AVX512_INLINE void apply_ep(__m512 (&acc0)[MR], __m512 (&acc1)[MR], int m, const GemmEpilogue& ep) {
   if (ep.bias) {
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         const __m512 b = _mm512_set1_ps(ep.bias[i]);
@@ -66,7 +67,7 @@ NETLITE_AVX512_INLINE void apply_ep(__m512 (&acc0)[MR], __m512 (&acc1)[MR], int 
   }
   if (ep.clamp) {
     const __m512 lo = _mm512_set1_ps(ep.lo), hi = _mm512_set1_ps(ep.hi);
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       acc0[i] = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, acc0[i], lo), hi);
       acc1[i] = _mm512_maskz_min_ps(0xFFFF, _mm512_maskz_max_ps(0xFFFF, acc1[i], lo), hi);
@@ -83,7 +84,7 @@ NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], fl
   const __mmask16 m0 = lane_mask(n), m1 = lane_mask(n - 16);
   if (ep) {
     // Result first, epilogue on it, then one store.
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         float* cr = c + i * ldc;
@@ -96,7 +97,7 @@ NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], fl
       }
     }
     apply_ep<MR>(acc0, acc1, m, *ep);
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         float* cr = c + i * ldc;
@@ -107,7 +108,7 @@ NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], fl
     return;
   }
   if (beta == 0.0f) {
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         float* cr = c + i * ldc;
@@ -116,7 +117,7 @@ NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], fl
       }
     }
   } else if (beta == 1.0f) {
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         float* cr = c + i * ldc;
@@ -125,7 +126,7 @@ NETLITE_AVX512_INLINE void store_tile(__m512 (&acc0)[MR], __m512 (&acc1)[MR], fl
       }
     }
   } else {
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       if (i < m) {
         float* cr = c + i * ldc;
@@ -142,19 +143,19 @@ template <int MR>
 NETLITE_AVX512_INLINE void kernel_body(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m,
                                        int n, float alpha, float beta, const GemmEpilogue* ep) {
   __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
   for (int i = 0; i < MR; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
   for (int i = 0; i < MR; ++i)
     if (i < m) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-#pragma GCC unroll 4
+NETLITE_UNROLL(4)
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 b0 = _mm512_load_ps(b);
     const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i]);
       acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
@@ -184,19 +185,19 @@ template <int MR>
 NETLITE_AVX512_INLINE void direct_a_body(int64_t kc, const float* a, int64_t lda, const float* b, float* c,
                                          int64_t ldc, int m, int n, float alpha, float beta, const GemmEpilogue* ep) {
   const float* ap[MR];
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
   for (int i = 0; i < MR; ++i) ap[i] = a + (i < m ? i : 0) * lda;
   __m512 acc0[MR], acc1[MR];
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
   for (int i = 0; i < MR; ++i) {
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
-#pragma GCC unroll 2
+NETLITE_UNROLL(2)
   for (int64_t k = 0; k < kc; ++k) {
     const __m512 b0 = _mm512_load_ps(b);
     const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 16
+NETLITE_UNROLL(16)
     for (int i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(ap[i][k]);
       acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
