@@ -139,6 +139,27 @@ NETLITE_UNROLL(16)
   }
 }
 
+// The FMA loop of one tile. kHalf: the tile has at most 16 columns (the last strip
+// of N = 196, 169, 784, ...), so only the strip's first 16 lanes are computed and
+// acc1 stays zero (store_tile's lane mask for columns 16..31 is then empty).
+template <int MR, bool kHalf>
+NETLITE_AVX512_INLINE void kernel_loop(int64_t kc, const float* a, const float* b, __m512 (&acc0)[MR],
+                                       __m512 (&acc1)[MR]) {
+NETLITE_UNROLL(4)
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = kHalf ? b0 : _mm512_load_ps(b + 16);
+NETLITE_UNROLL(16)
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      if (!kHalf) acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+    a += MR;
+    b += kNR;
+  }
+}
+
 template <int MR>
 NETLITE_AVX512_INLINE void kernel_body(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m,
                                        int n, float alpha, float beta, const GemmEpilogue* ep) {
@@ -151,19 +172,10 @@ NETLITE_UNROLL(16)
 NETLITE_UNROLL(16)
   for (int i = 0; i < MR; ++i)
     if (i < m) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-NETLITE_UNROLL(4)
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-NETLITE_UNROLL(16)
-    for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(a[i]);
-      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
-    }
-    a += MR;
-    b += kNR;
-  }
+  if (n > 16)
+    kernel_loop<MR, false>(kc, a, b, acc0, acc1);
+  else
+    kernel_loop<MR, true>(kc, a, b, acc0, acc1);
   store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta, ep);
 }
 
@@ -177,6 +189,24 @@ template <int MR>
 NETLITE_AVX512_TARGET void kernel_ep(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
                                      float alpha, float beta, const GemmEpilogue& ep) {
   kernel_body<MR>(kc, a, b, c, ldc, m, n, alpha, beta, &ep);
+}
+
+// kernel_loop with A's rows read in place.
+template <int MR, bool kHalf>
+NETLITE_AVX512_INLINE void direct_a_loop(int64_t kc, const float* const (&ap)[MR], const float* b,
+                                         __m512 (&acc0)[MR], __m512 (&acc1)[MR]) {
+NETLITE_UNROLL(2)
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = kHalf ? b0 : _mm512_load_ps(b + 16);
+NETLITE_UNROLL(16)
+    for (int i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(ap[i][k]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      if (!kHalf) acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+    b += kNR;
+  }
 }
 
 // Same tile with A read in place (row-major, element (i, k) at a[i*lda + k])
@@ -193,18 +223,10 @@ NETLITE_UNROLL(16)
     acc0[i] = _mm512_setzero_ps();
     acc1[i] = _mm512_setzero_ps();
   }
-NETLITE_UNROLL(2)
-  for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(b);
-    const __m512 b1 = _mm512_load_ps(b + 16);
-NETLITE_UNROLL(16)
-    for (int i = 0; i < MR; ++i) {
-      const __m512 av = _mm512_set1_ps(ap[i][k]);
-      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
-      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
-    }
-    b += kNR;
-  }
+  if (n > 16)
+    direct_a_loop<MR, false>(kc, ap, b, acc0, acc1);
+  else
+    direct_a_loop<MR, true>(kc, ap, b, acc0, acc1);
   store_tile<MR>(acc0, acc1, c, ldc, m, n, alpha, beta, ep);
 }
 
