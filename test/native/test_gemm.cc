@@ -45,11 +45,15 @@ struct Runner {
   GemmBackend backend = GemmBackend::Auto;
   bool allow_gemv = true;
   bool force_parallel = false;
+  int mr = 0;  // GemmArgs::mr for sgemm(); -1: gemm_kernel_mr_for(M)
   void run(const GemmArgs& g, ThreadPool* pool) const {
-    if (kernel >= 0)
+    if (kernel >= 0) {
       nk::testing::sgemm_with_kernel(kernel, g, pool, allow_gemv, force_parallel);
-    else
-      nk::sgemm(g, pool, backend);
+      return;
+    }
+    GemmArgs a = g;
+    a.mr = mr < 0 ? nk::gemm_kernel_mr_for(g.M) : mr;
+    nk::sgemm(a, pool, backend);
   }
 };
 
@@ -283,6 +287,26 @@ NETLITE_TEST(gemm_small_shapes) {
                 // Last strip of 16 and of 17 columns after a full one (AVX-512's half-width tail).
                 {9, 48, 21}, {10, 49, 6}},
                /*all_scalars=*/true);
+}
+
+NETLITE_TEST(gemm_rows_hint) {
+  // gemm_kernel_mr_for picks the row tile that pads the rows least; sgemm honours
+  // it (AVX-512: the 7-row variant) and ignores an MR without a kernel.
+  const int own = nk::gemm_kernel_mr();
+  CHECK(nk::gemm_kernel_mr_for(0) == own);
+  CHECK(nk::gemm_kernel_mr_for(int64_t(own) * 9) == own);
+  if (std::string(nk::gemm_kernel_name()) == "avx512") {
+    CHECK(nk::gemm_kernel_mr_for(49) == 7);
+    CHECK(nk::gemm_kernel_mr_for(196) == 7);
+    CHECK(nk::gemm_kernel_mr_for(64) == 8);
+    CHECK(nk::gemm_kernel_mr_for(50) == 8);
+  }
+  const std::vector<Runner> rs = {Runner{"sgemm(Netlite, mr for M)", -1, GemmBackend::Netlite, true, false, -1},
+                                  Runner{"sgemm(Netlite, mr=5)", -1, GemmBackend::Netlite, true, false, 5}};
+  uint64_t seed = 900;
+  for (const Shape& sh : std::vector<Shape>{{49, 64, 37}, {49, 100, 9}, {196, 40, 20}, {13, 33, 5}, {14, 70, 600}})
+    for (int t = 0; t < 2; ++t)
+      check_case(Case{sh.M, sh.N, sh.K, t == 1, false, 1.0f, t == 1 ? 0.5f : 0.0f, 0, 0, 1, false}, seed++, rs);
 }
 
 NETLITE_TEST(gemm_blocking_edges) {

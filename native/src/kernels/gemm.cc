@@ -205,22 +205,25 @@ bool generic_usable() { return true; }
 const GemmMicroKernel kGenericKernel = {
     "generic",        kGenericMR,     kGenericNR,        /*mc=*/512, /*kc=*/256, /*nc=*/512, generic_usable,
     generic_pack_a,   generic_pack_b, generic_kernel,    nullptr, generic_gemv_dot, generic_gemv_axpy,
-    nullptr,          nullptr,
+    nullptr,          nullptr,        nullptr,
 };
 
 // ---------------------------------------------------------------------------
 // Kernel registry and run-time selection.
 
+// Run-time selection takes the first usable kernel; variants (rows_variant) are
+// listed too, after their kernel, so that the tests run each of them.
 struct KernelTable {
-  const GemmMicroKernel* list[4];
+  const GemmMicroKernel* list[5];
   int count = 0;
 };
 
 const KernelTable& kernel_table() {
   static const KernelTable table = [] {
     KernelTable t{};
-    const GemmMicroKernel* candidates[4] = {gemm_avx512_microkernel(), gemm_avx2_microkernel(),
-                                            gemm_neon_microkernel(), gemm_generic_microkernel()};
+    const GemmMicroKernel* candidates[5] = {gemm_avx512_microkernel(), gemm_avx512_7rows_microkernel(),
+                                            gemm_avx2_microkernel(), gemm_neon_microkernel(),
+                                            gemm_generic_microkernel()};
     for (const GemmMicroKernel* k : candidates)
       if (k != nullptr) t.list[t.count++] = k;
     return t;
@@ -236,6 +239,14 @@ const GemmMicroKernel& selected_kernel() {
     return &kGenericKernel;
   }();
   return *chosen;
+}
+
+// The selected kernel, or its variant with `mr` rows (GemmArgs::mr) when it has one.
+const GemmMicroKernel& kernel_for_rows(int mr) {
+  const GemmMicroKernel& k = selected_kernel();
+  if (mr != 0 && mr != k.mr && k.rows_variant != nullptr && k.rows_variant->mr == mr && k.rows_variant->nr == k.nr)
+    return *k.rows_variant;
+  return k;
 }
 
 // ---------------------------------------------------------------------------
@@ -881,7 +892,7 @@ void sgemm(const GemmArgs& args, ThreadPool* pool, GemmBackend backend) {
     case GemmBackend::Netlite:
       break;
   }
-  sgemm_driver_detail::netlite_gemm(sgemm_driver_detail::selected_kernel(), args, pool, true, false);
+  sgemm_driver_detail::netlite_gemm(sgemm_driver_detail::kernel_for_rows(args.mr), args, pool, true, false);
 }
 
 bool openblas_available() {
@@ -913,6 +924,14 @@ bool gemm_uses_netlite(GemmBackend backend) {
 
 int gemm_packed_b_nr() { return sgemm_driver_detail::selected_kernel().nr; }
 int gemm_kernel_mr() { return sgemm_driver_detail::selected_kernel().mr; }
+
+int gemm_kernel_mr_for(int64_t rows) {
+  const GemmMicroKernel& k = sgemm_driver_detail::selected_kernel();
+  const GemmMicroKernel* v = k.rows_variant;
+  if (v == nullptr || rows <= 0) return k.mr;
+  auto padded = [rows](int64_t mr) { return (rows + mr - 1) / mr * mr; };
+  return padded(v->mr) < padded(k.mr) ? v->mr : k.mr;
+}
 
 int64_t gemm_packed_b_floats(int64_t N, int64_t K) {
   const int64_t nr = gemm_packed_b_nr();

@@ -47,6 +47,10 @@ struct GemmArgs {
   // layout is theirs): callers pack only when gemm_uses_netlite(backend).
   const float* packed_b = nullptr;
   const float* packed_b_tail = nullptr;
+  // Optional: the micro-kernel's row tile (MR) the Netlite backend should use, as
+  // gemm_kernel_mr_for(M) returns (0 or an MR without a kernel: the selected one's).
+  // Packed B is the same for every MR.
+  int mr = 0;
 };
 
 // Runs one GEMM, splitting the work over `pool` when it is non-null and the
@@ -85,6 +89,9 @@ size_t gemm_reserve(int concurrent, GemmBackend backend);
 // NR columns at a time).
 int gemm_packed_b_nr();
 int gemm_kernel_mr();  // the same kernel's row tile MR
+// The row tile, of the selected kernel's and its variant's (AVX-512: 8 or 7), that
+// pads `rows` the least (ties: the selected kernel's); for GemmArgs::mr.
+int gemm_kernel_mr_for(int64_t rows);
 int64_t gemm_packed_b_floats(int64_t N, int64_t K);
 void gemm_pack_b_full(bool trans_b, const float* B, int64_t ldb, int64_t K, int64_t N, float* packed);
 

@@ -90,11 +90,15 @@ struct GemmMicroKernel {
   // Optional fused-epilogue forms (null: the driver runs gemm_tile_epilogue after the kernel).
   GemmMicroEpFn kernel_ep;
   GemmDirectAEpFn kernel_direct_a_ep;
+  // Optional: the same kernel with another MR and the same NR and packed-B layout,
+  // which GemmArgs::mr may ask for (AVX-512: 7 rows, so 49 or 196 rows fill every tile).
+  const GemmMicroKernel* rows_variant;
 };
 
 // Descriptors provided by the ISA files. Each returns nullptr when its file is
 // compiled out for the target architecture.
 const GemmMicroKernel* gemm_avx512_microkernel();
+const GemmMicroKernel* gemm_avx512_7rows_microkernel();
 const GemmMicroKernel* gemm_avx2_microkernel();
 const GemmMicroKernel* gemm_neon_microkernel();
 const GemmMicroKernel* gemm_generic_microkernel();

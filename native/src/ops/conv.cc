@@ -465,7 +465,7 @@ class Conv final : public FusableConv {
   // plane too small to decide on, such as the load-time plan of a model whose
   // spatial dims are free, planned as 1 x 1.)
   static bool transposed_pays(int64_t M, int64_t K, int64_t positions) {
-    const int64_t mr = kernels::gemm_kernel_mr(), nr = kernels::gemm_packed_b_nr();
+    const int64_t mr = kernels::gemm_kernel_mr_for(positions), nr = kernels::gemm_packed_b_nr();
     if (M < nr || positions < 2 * mr) return false;
     const double today = double(positions) / double(round_up(positions, nr));
     const double turned = double(positions) / double(round_up(positions, mr)) * double(M) / double(round_up(M, nr));
@@ -523,7 +523,8 @@ class Conv final : public FusableConv {
   }
 
   // Y^T[positions x M] = col^T[positions x K] * W^T[K x M] per tile of output
-  // positions: the positions are the micro-kernel's rows (MR-wide: 49 = 7 x 8)
+  // positions: the positions are the micro-kernel's rows (MR-wide, the MR that
+  // pads them least: 49 = 7 x 7 on AVX-512's 7-row variant)
   // and the output channels its NR-wide columns, read from the weights packed
   // in place, so a small plane wastes little of each tile (today's layout pads
   // positions to NR: 49 -> 64). op(A) = col^T is the im2col panel (or the input
@@ -552,6 +553,7 @@ class Conv final : public FusableConv {
       ga.lda = lda;
       ga.packed_b = tp_w_ + c0 * d.K;
       ga.packed_b_tail = tp_tail_;
+      ga.mr = kernels::gemm_kernel_mr_for(on);
       ga.C = yt + c0;
       ga.ldc = d.M;
       kernels::sgemm(ga, nullptr, backend);

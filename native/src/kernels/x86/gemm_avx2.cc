@@ -312,7 +312,7 @@ NETLITE_AVX2_TARGET void gemv_axpy(int64_t n, int64_t k, const float* r, int64_t
 
 const GemmMicroKernel kKernel = {
     "avx2",    kMR,       kNR,    /*mc=*/1020, /*kc=*/256, /*nc=*/768, usable,
-    pack<kMR>, pack<kNR>, kernel, kernel_direct_a, gemv_dot, gemv_axpy, nullptr, nullptr,
+    pack<kMR>, pack<kNR>, kernel, kernel_direct_a, gemv_dot, gemv_axpy, nullptr, nullptr, nullptr,
 };
 
 #undef NETLITE_AVX2_INLINE

@@ -371,10 +371,20 @@ NETLITE_AVX512_TARGET void gemv_axpy(int64_t n, int64_t k, const float* r, int64
   }
 }
 
+// 7 x 32: for GEMMs whose rows are a small plane's positions (the transposed conv,
+// GemmArgs::mr): 49 = 7 x 7 and 196 = 28 x 7 rows fill every tile, where 8 rows
+// pad them to 56 and 200. Same strips of B, so the same packed weights.
+constexpr int kMR7 = 7;
+const GemmMicroKernel kKernel7 = {
+    "avx512-7x32", kMR7,       kNR,         /*mc=*/1008, /*kc=*/512, /*nc=*/256, usable,
+    pack<kMR7>,    pack<kNR>,  kernel<kMR7>, kernel_direct_a<kMR7>, gemv_dot, gemv_axpy,
+    kernel_ep<kMR7>, kernel_direct_a_ep<kMR7>, nullptr,
+};
+
 const GemmMicroKernel kKernel = {
     "avx512",  kMR,       kNR,         /*mc=*/1024, /*kc=*/512, /*nc=*/256, usable,
     pack<kMR>, pack<kNR>, kernel<kMR>, kernel_direct_a<kMR>, gemv_dot, gemv_axpy,
-    kernel_ep<kMR>, kernel_direct_a_ep<kMR>,
+    kernel_ep<kMR>, kernel_direct_a_ep<kMR>, &kKernel7,
 };
 
 #undef NETLITE_AVX512_INLINE
@@ -383,6 +393,7 @@ const GemmMicroKernel kKernel = {
 }  // namespace gemm_avx512_detail
 
 const GemmMicroKernel* gemm_avx512_microkernel() { return &gemm_avx512_detail::kKernel; }
+const GemmMicroKernel* gemm_avx512_7rows_microkernel() { return &gemm_avx512_detail::kKernel7; }
 
 }  // namespace kernels
 }  // namespace netlite
@@ -392,6 +403,7 @@ const GemmMicroKernel* gemm_avx512_microkernel() { return &gemm_avx512_detail::k
 namespace netlite {
 namespace kernels {
 const GemmMicroKernel* gemm_avx512_microkernel() { return nullptr; }
+const GemmMicroKernel* gemm_avx512_7rows_microkernel() { return nullptr; }
 }  // namespace kernels
 }  // namespace netlite
 
