@@ -151,3 +151,79 @@ NETLITE_TEST(depthwise_block_rejects_wrong_channels) {
   }
   CHECK(threw);
 }
+
+// Small planes: the project GEMM runs turned around on weights packed in place at the
+// first plan, when the Netlite kernels run, the plan runs bands (not stages) and it
+// pays (bands of few positions, K = E large enough). Against the same model with
+// optimize off on the scalar reference GEMM (nothing packed there), 1-3 threads, two
+// runs each; the weight "wp" must be packed exactly when expected (which weights may
+// be packed at all: test_conv_small_n).
+NETLITE_TEST(depthwise_block_transposed_project) {
+  using namespace dwblock_test;
+  namespace nk = netlite::kernels;
+  const std::vector<int64_t> p1 = {1, 1, 1, 1};
+  struct TCase {
+    Case c;
+    bool packs[3];  // at 1, 2, 3 threads (2-3 threads on 7 rows of one image: stages, never packed)
+  };
+  const TCase cases[] = {
+      {{"7x7 + residual, P = 56 (a partial strip)", 1, 56, 512, 56, 7, 7, 3, 1, p1, 1, true, true, "Clip", true, false},
+       {true, false, false}},
+      {{"14x14 -> 7x7, stride 2", 1, 16, 320, 64, 14, 14, 3, 2, p1, 1, true, false, "Relu", true, false},
+       {true, false, false}},
+      // (The batch is free: the load-time plan, which decides, sees 1 image.)
+      {{"batch 2, no expand conv", 2, 384, 384, 64, 7, 7, 3, 1, p1, 1, false, false, "Clip", true, false},
+       {true, false, false}},
+      {{"12x12: two bands of 72 positions at 2 threads", 1, 64, 256, 64, 12, 12, 3, 1, p1, 1, true, true, "Clip", true,
+        false},
+       {false, true, false}},
+      {{"14x14: 196 positions at 1 thread, 2 bands of 98 at 2", 1, 32, 576, 96, 14, 14, 3, 1, p1, 1, true, false,
+        "Clip", true, false},
+       {false, true, false}},
+      {{"7x7, E = 24: not worth it", 1, 8, 24, 64, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
+       {false, false, false}},
+      {{"7x7, P = 40: the channels would pad more", 1, 8, 512, 40, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
+       {false, false, false}},
+  };
+  auto load = [](const std::string& bytes, bool optimize, int threads, nk::GemmBackend gemm) {
+    netlite::ModelOptions o;
+    o.optimize = optimize;
+    o.threads = threads;
+    o.gemm = gemm;
+    return netlite::Model::load_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), o);
+  };
+  auto weight = [](const netlite::Model& m) {
+    const netlite::Tensor& t = m.graph().values[size_t(m.graph().find_value("wp"))].data;
+    return std::vector<float>(t.ptr<float>(), t.ptr<float>() + t.numel());
+  };
+  auto output = [](const netlite::Model& m, const netlite::Shape& xs, const std::vector<float>& x) {
+    netlite::Session s(m);
+    for (int rep = 0; rep < 2; ++rep) {
+      s.set_input(0, netlite::DType::Float32, xs, x.data(), x.size() * sizeof(float));
+      s.run();
+    }
+    const netlite::Tensor& y = s.output(0);
+    return std::vector<float>(y.ptr<float>(), y.ptr<float>() + y.numel());
+  };
+  for (const TCase& tc : cases) {
+    const Case& c = tc.c;
+    const std::string bytes = build(c);
+    const netlite::Shape xs = {c.N, c.C, c.H, c.W};
+    const std::vector<float> x = random_vec(size_t(c.N * c.C * c.H * c.W), uint32_t(c.H * 5 + c.C), -2.0f, 2.0f);
+    const auto ref_model = load(bytes, false, 1, nk::GemmBackend::Reference);
+    const std::vector<float> ref = output(*ref_model, xs, x), wp = weight(*ref_model);
+    for (int threads : {1, 2, 3}) {
+      const auto m = load(bytes, true, threads, nk::GemmBackend::Auto);
+      CHECK_MSG(m->graph().find_value("wp") >= 0, "%s: no value wp", c.what);
+      const bool packed = weight(*m) != wp;  // by the load-time plan (the first)
+      CHECK_MSG(packed == (tc.packs[threads - 1] && nk::gemm_uses_netlite(nk::GemmBackend::Auto)),
+                "%s, %d threads: packed %d", c.what, threads, int(packed));
+      const std::vector<float> got = output(*m, xs, x);
+      if (!CHECK(got.size() == ref.size())) continue;
+      double worst = 0;
+      for (size_t i = 0; i < ref.size(); ++i)
+        worst = std::max(worst, std::fabs(double(got[i]) - ref[i]) / (1.0 + std::fabs(ref[i])));
+      CHECK_MSG(worst <= 1e-5, "%s, %d threads: worst rel diff %.3g", c.what, threads, worst);
+    }
+  }
+}

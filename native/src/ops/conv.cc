@@ -37,6 +37,7 @@
 #include "../kernels/conv_small_c.h"
 #include "../kernels/winograd.h"
 #include "common/conv_util.h"
+#include "common/packed_weights.h"
 #include "common/slot_pool.h"
 #include "op.h"
 
@@ -50,15 +51,6 @@ constexpr int64_t kPanelFloats = 262144;
 constexpr int64_t kMinTile = 256;
 constexpr int64_t kOutTileFloats = 65536;  // 256 KB of output per tile
 constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its own
-// The transposed path is taken when its useful-FMA fraction is at least this
-// many times today's and the FMAs it saves per output value (K times the
-// difference of the inverse fractions) pay for storing Y^T back transposed.
-// bench_models, 1 thread: ResNet-18's 3x3 convs on 7x7 (751 saved per value)
-// and 14x14 -> 7x7 (375) gain 15-17%, layer3.0.conv1 (141) a little; its 1x1
-// stride-2 downsamples (16-42) lost 15-30%, so did MobileNet-V2's last 1x1
-// conv (52): see the commit message.
-constexpr double kTransposedMinGain = 1.05;
-constexpr double kTransposedMinSavedFmas = 64;
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -218,7 +210,8 @@ class Conv final : public FusableConv {
     activation_ = parse_fused_activation(node);
     residual_ = node.attr_int("netlite_fused_residual", 0) != 0;
     prepare_winograd(node, graph);
-    prepare_transposed(node, graph);
+    // The transposed path may repack the weights in place (group 1 only).
+    if (group_ == 1) tp_.prepare(node, graph, 1);
   }
 
   void infer(InferContext& ctx) const override {
@@ -286,7 +279,7 @@ class Conv final : public FusableConv {
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
   }
 
-  size_t held_bytes() const override { return wg_held_.load() + tp_held_.load(); }
+  size_t held_bytes() const override { return wg_held_.load() + tp_.held_bytes(); }
   bool uses_sgemm() const override { return true; }
 
   void run(RunContext& ctx) const override {
@@ -301,7 +294,7 @@ class Conv final : public FusableConv {
     const kernels::ConvShape plane = as_2d(g);
     // Packed weights (set by this run's plan, or by an earlier one: see plan_transposed) only
     // have the transposed path.
-    const bool tp = tp_w_ != nullptr;
+    const bool tp = tp_.packed();
     const int wg = tp ? 0 : use_winograd(d, g);
     Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads(), tp);
     if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1, tp);
@@ -426,100 +419,25 @@ class Conv final : public FusableConv {
     return tile != 0 && wg_u_[tile == 4 ? 1 : 0] != nullptr ? tile : 0;
   }
 
-  // Whether the weights may be repacked in place for the transposed path: group 1,
-  // a float constant that only this node reads (one use, not a graph output, no
-  // other constant sharing its bytes) and that the model owns: its weights slab,
-  // or storage nobody else holds (a pass's folded weights). Tests' and callers'
-  // tensors are neither, so they are never written.
-  void prepare_transposed(const Node& node, const Graph& graph) {
-    if (group_ != 1) return;
-    const Tensor* w = constant_input(node, graph, 1);
-    if (!w || w->dtype != DType::Float32 || w->rank() < 3 || w->numel() == 0 || w->shape[0] < 1) return;
-    if (reinterpret_cast<uintptr_t>(w->data) % 64 != 0) return;  // the packed strips are read aligned
-    if (slab_bytes(w->owner) == 0 && w->owner.use_count() != 1) return;
-    const int v = node.inputs[1];
-    int uses = 0;
-    for (const Node& n : graph.nodes)
-      for (int in : n.inputs) uses += in == v;
-    if (uses != 1) return;
-    for (int o : graph.outputs)
-      if (o == v) return;
-    const uint8_t* b0 = static_cast<const uint8_t*>(w->data);
-    const uint8_t* b1 = b0 + w->bytes();
-    for (size_t i = 0; i < graph.values.size(); ++i) {
-      const Value& o = graph.values[i];
-      if (int(i) == v || !o.is_constant || o.data.bytes() == 0) continue;
-      const uint8_t* o0 = static_cast<const uint8_t*>(o.data.data);
-      if (o0 < b1 && b0 < o0 + o.data.bytes()) return;
-    }
-    tp_m_ = w->shape[0];
-    tp_k_ = w->numel() / tp_m_;
-    tp_w0_ = w->ptr<float>();
-  }
-
-  // Whether the transposed GEMM (positions x channels) does clearly more useful
-  // work per FMA than today's (channels x positions) for a GEMM over `positions`
-  // output positions, by enough to pay for the transposed store: the
-  // micro-kernel's MR x NR tile is padded along positions to NR today and to MR
-  // transposed, where the channels pad to NR instead. (Positions below 2 MR: a
-  // plane too small to decide on, such as the load-time plan of a model whose
-  // spatial dims are free, planned as 1 x 1.)
-  static bool transposed_pays(int64_t M, int64_t K, int64_t positions) {
-    const int64_t mr = kernels::gemm_kernel_mr_for(positions), nr = kernels::gemm_packed_b_nr();
-    if (M < nr || positions < 2 * mr) return false;
-    const double today = double(positions) / double(round_up(positions, nr));
-    const double turned = double(positions) / double(round_up(positions, mr)) * double(M) / double(round_up(M, nr));
-    return turned > today * kTransposedMinGain && double(K) * (1.0 / today - 1.0 / turned) >= kTransposedMinSavedFmas;
-  }
-
   // At plan time: the first plan of this kernel decides, once and for good,
   // whether the weights are packed in place for the transposed path (only then
   // can no run of the kernel have started, see op.h). It does when these shapes
-  // would take the general or pointwise path and transposed_pays(); from then on
+  // would take the general or pointwise path and transposed_gemm_pays(); from then on
   // every plan and run of the kernel, whatever its shapes, takes the transposed
   // path (it is right for all of them), never Winograd or the original layout.
   // Returns whether the weights are packed.
   bool plan_transposed(const InferContext& ctx, const Dims& d, const WindowGeometry& g) const {
-    if (tp_w0_ == nullptr) return false;
-    std::call_once(tp_once_, [&] {
-      if (!kernels::gemm_uses_netlite(ctx.gemm)) return;
-      const Tensor* w = ctx.input(1).value;
-      if (w == nullptr || w->ptr<float>() != tp_w0_ || d.M != tp_m_ || d.K != tp_k_ || d.G != 1) return;
-      if (winograd_shape(d, g) != 0) return;
+    return tp_.pack_once(ctx.input(1).value, [&] {
+      if (!kernels::gemm_uses_netlite(ctx.gemm)) return false;
+      if (d.M != tp_.rows() || d.K != tp_.cols() || d.G != 1) return false;
+      if (winograd_shape(d, g) != 0) return false;
       const kernels::ConvShape plane = as_2d(g);
       if (plane.nd == 2 && kernels::small_c_conv_applies(d.C, plane.kernel[0], plane.kernel[1], plane.stride[0],
                                                          plane.stride[1], plane.dilation[0], plane.dilation[1]))
-        return;
+        return false;
       const Plan today = make_plan(d, plane, false, g.is_pointwise(), 0, ctx.threads);
-      if (today.tile == 0 || !transposed_pays(d.M, d.K, today.tile)) return;
-      pack_weights_in_place();
+      return today.tile != 0 && transposed_gemm_pays(d.M, d.K, today.tile);
     });
-    return tp_w_ != nullptr;
-  }
-
-  // W [M][K] -> column strips of NR channels over all of K (gemm_pack_b_full of
-  // W^T). A block of NR channels takes the same bytes in both layouts, so each
-  // goes through a copy of itself; a last partial block needs a whole strip and
-  // gets a buffer of its own. Everything that can fail is allocated first.
-  void pack_weights_in_place() const {
-    const int64_t nr = kernels::gemm_packed_b_nr(), M = tp_m_, K = tp_k_;
-    const int64_t full = M / nr;
-    std::shared_ptr<void> tmp = aligned_buffer(size_t(std::min(M, nr) * K) * sizeof(float), false);
-    std::shared_ptr<void> tail;
-    const size_t tail_bytes = M % nr ? size_t(kernels::gemm_packed_b_floats(M % nr, K)) * sizeof(float) : 0;
-    if (tail_bytes) tail = aligned_buffer(tail_bytes, false);
-    float* w = const_cast<float*>(tp_w0_);  // see prepare_transposed: only this kernel reads these bytes
-    float* t = static_cast<float*>(tmp.get());
-    for (int64_t s = 0; s < full; ++s) {
-      float* block = w + s * nr * K;
-      std::memcpy(t, block, size_t(nr * K) * sizeof(float));
-      kernels::gemm_pack_b_full(true, t, K, K, nr, block);
-    }
-    if (tail) kernels::gemm_pack_b_full(true, w + full * nr * K, K, K, M % nr, static_cast<float*>(tail.get()));
-    tp_tail_buf_ = std::move(tail);
-    tp_tail_ = static_cast<const float*>(tp_tail_buf_.get());
-    tp_held_ += tail_bytes;
-    tp_w_ = w;
   }
 
   // Y^T[positions x M] = col^T[positions x K] * W^T[K x M] per tile of output
@@ -551,8 +469,7 @@ class Conv final : public FusableConv {
       ga.K = d.K;
       ga.A = a;
       ga.lda = lda;
-      ga.packed_b = tp_w_ + c0 * d.K;
-      ga.packed_b_tail = tp_tail_;
+      tp_.set_b(ga, c0);
       ga.mr = kernels::gemm_kernel_mr_for(on);
       ga.C = yt + c0;
       ga.ldc = d.M;
@@ -844,18 +761,9 @@ class Conv final : public FusableConv {
   mutable std::shared_ptr<void> wg_buf_[2];  // owns wg_u_[v]
   mutable const float* wg_u_[2] = {nullptr, nullptr};
   mutable std::atomic<size_t> wg_held_{0};  // bytes of wg_u_, readable while a transform runs
-  // Transposed path: the weight's shape and bytes when they may be packed in
-  // place (tp_w0_ null otherwise, see prepare_transposed); once the first plan
-  // packed them (under tp_once_), tp_w_ = the packed full strips (at tp_w0_)
-  // and tp_tail_ the last partial one (null when M % NR == 0). Written only
-  // under tp_once_, before any run of this kernel.
-  int64_t tp_m_ = 0, tp_k_ = 0;
-  const float* tp_w0_ = nullptr;
-  mutable std::once_flag tp_once_;
-  mutable const float* tp_w_ = nullptr;
-  mutable const float* tp_tail_ = nullptr;
-  mutable std::shared_ptr<void> tp_tail_buf_;  // owns tp_tail_
-  mutable std::atomic<size_t> tp_held_{0};
+  // Transposed path: the weights packed in place by the first plan that decides
+  // for it (plan_transposed), read by every run after that.
+  InPlacePackedWeights tp_;
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {

@@ -23,12 +23,18 @@
 // depthwise conv's kernel_shape / strides / pads / dilations / auto_pad, and
 // each conv's fused activation under the prefixes "expand.", "depthwise.",
 // "project." (see ops/common/conv_util.h). Float32, 2-D.
+//
+// On small planes (MobileNet-V2's 7x7 stage: 49 positions pad the GEMM's 32-wide
+// column strips to 64) the project GEMM runs turned around, Y^T = D^T Wp^T, with
+// the positions on the micro-kernel's rows (7 x 7) and the project weights packed
+// in place at the first plan (ops/common/packed_weights.h), as Conv's transposed path.
 #include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "../kernels/conv.h"
 #include "common/conv_util.h"
+#include "common/packed_weights.h"
 #include "common/slot_pool.h"
 #include "op.h"
 
@@ -48,6 +54,13 @@ constexpr int64_t kBandBytes = 512 * 1024;
 constexpr int64_t kMinBandPositions = 256;
 // Below this many output rows per thread, the image is done in stages instead of bands.
 constexpr int64_t kMinRowsPerRange = 6;
+// The project GEMM is turned around only on bands (not staged) whose positions use
+// less than this fraction of the usual GEMM's column strips, and where
+// transposed_gemm_pays. bench_models, MobileNet-V2, 1 thread, 4 alternating rounds:
+// its three 7x7 blocks (49 positions, 77% used) 0.91-0.98 -> 0.83-0.87 ms, but the
+// 14x14 blocks with E = 576 (196 positions, 87.5%) 0.58-0.60 -> 0.61-0.62 ms, and the
+// staged 7x7 blocks at 2 threads (channel strips split 3 + 2) 0.75-0.77 -> 0.77-0.80.
+constexpr double kTransposedMaxUseful = 0.8;
 
 struct Dims {
   int64_t N = 0, C = 0, E = 0, P = 0, IH = 0, IW = 0, OH = 0, OW = 0;
@@ -70,7 +83,8 @@ struct Plan {
   int64_t nb = 1;       // output rows per band
   int64_t slots = 1;
   int64_t ebuf = 0, dbuf = 0, pad = 0;  // floats per slot: expanded rows, depthwise rows, padded plane
-  int64_t slot_floats() const { return ebuf + dbuf + pad; }
+  int64_t yt = 0;  // the transposed project's Y^T (per slot; staged: one for the image)
+  int64_t slot_floats() const { return ebuf + dbuf + pad + yt; }
 };
 
 inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out_rows, int64_t pad_top) {
@@ -81,7 +95,8 @@ inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out
   return s;
 }
 
-inline Plan make_plan(const Dims& d, int threads) {
+// `transposed`: the project GEMM runs turned around (DepthwiseBlock::wp_ packed).
+inline Plan make_plan(const Dims& d, int threads, bool transposed) {
   Plan p;
   const int64_t T = std::clamp<int64_t>(threads, 1, kMaxSlots);
   const int64_t per_pos = d.E * (d.expand ? 1 : 0);  // expanded floats per input position
@@ -93,6 +108,7 @@ inline Plan make_plan(const Dims& d, int threads) {
     p.ebuf = per_pos * d.IH * d.IW;
     p.dbuf = d.E * d.OH * d.OW;
     p.pad = kernels::depthwise_scratch_floats(d.g);
+    p.yt = transposed ? d.P * d.OH * d.OW : 0;
     // The buffers are shared by the stages; only the padded planes are per slot.
     return p;
   }
@@ -107,12 +123,16 @@ inline Plan make_plan(const Dims& d, int threads) {
   p.ebuf = per_pos * d.band_in_rows(nb) * d.IW;
   p.dbuf = d.E * nb * d.OW;
   p.pad = kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
+  p.yt = transposed ? d.P * nb * d.OW : 0;
   return p;
 }
 
 inline int64_t scratch_floats(const Plan& p) {
-  return p.staged ? p.ebuf + p.dbuf + p.slots * p.pad : p.slots * p.slot_floats();
+  return p.staged ? p.ebuf + p.dbuf + p.yt + p.slots * p.pad : p.slots * p.slot_floats();
 }
+
+// Positions of each project GEMM under plan p: the image (staged) or a band.
+inline int64_t project_positions(const Dims& d, const Plan& p) { return (p.staged ? d.OH : p.nb) * d.OW; }
 
 // Per-run views of the inputs and the three epilogues.
 struct Args {
@@ -122,20 +142,23 @@ struct Args {
   bool res_clamp = false;
   float res_lo = 0.0f, res_hi = 0.0f;
   kernels::GemmBackend gemm = kernels::GemmBackend::Auto;
+  const InPlacePackedWeights* wp_packed = nullptr;  // the project weights, when packed
 };
 
 class DepthwiseBlock final : public OpKernel {
  public:
-  DepthwiseBlock(const Node& node, const Graph&) {
+  DepthwiseBlock(const Node& node, const Graph& graph) {
     attrs_ = parse_window_attrs(node, false);
     expand_act_ = parse_fused_activation(node, "expand.");
     dw_act_ = parse_fused_activation(node, "depthwise.");
     project_act_ = parse_fused_activation(node, "project.");
     if (node.inputs.size() > size_t(kInputs))
       fail(StatusCode::InvalidModel, node.describe(), ": takes at most ", int(kInputs), " inputs");
+    if (node.inputs.size() > size_t(kWp)) wp_.prepare(node, graph, kWp);
   }
 
   bool uses_sgemm() const override { return true; }
+  size_t held_bytes() const override { return wp_.held_bytes(); }
 
   void infer(InferContext& ctx) const override {
     const Node& node = ctx.node;
@@ -180,7 +203,16 @@ class DepthwiseBlock final : public OpKernel {
       fail(StatusCode::ShapeMismatch, node.describe(), ": fused residual ", shape_str(ctx.input(kR).shape),
            " must have the output's shape ", shape_str(ys));
     ctx.set_output(0, DType::Float32, ys);
-    const size_t floats = std::max(scratch_floats(make_plan(d, ctx.threads)), scratch_floats(make_plan(d, 1)));
+    // The first plan decides, once, whether the project weights are packed for the
+    // transposed GEMM (see packed_weights.h); every later plan and run follows.
+    const bool tp = wp_.pack_once(ctx.input(kWp).value, [&] {
+      const Plan today = make_plan(d, ctx.threads, false);
+      const int64_t pos = project_positions(d, today), nr = kernels::gemm_packed_b_nr();
+      return kernels::gemm_uses_netlite(ctx.gemm) && wp_.rows() == P && wp_.cols() == E && !today.staged &&
+             double(pos) / double((pos + nr - 1) / nr * nr) < kTransposedMaxUseful && transposed_gemm_pays(P, E, pos);
+    });
+    const size_t floats =
+        std::max(scratch_floats(make_plan(d, ctx.threads, tp)), scratch_floats(make_plan(d, 1, tp)));
     ctx.scratch_bytes = floats * sizeof(float);
   }
 
@@ -192,8 +224,9 @@ class DepthwiseBlock final : public OpKernel {
     const WindowGeometry g = forward_geometry(ctx.node, attrs_, 2, xs.data() + 2, ws.data() + 2);
     const Dims d = dims_of(xs, E, P, g, expand);
     if (d.N == 0 || d.P == 0 || d.OH == 0 || d.OW == 0) return;
-    Plan p = make_plan(d, ctx.pool->threads());
-    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1);
+    const bool tp = wp_.packed();
+    Plan p = make_plan(d, ctx.pool->threads(), tp);
+    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1, tp);
 
     Args a;
     a.x = ctx.in(kX).ptr<float>();
@@ -214,6 +247,7 @@ class DepthwiseBlock final : public OpKernel {
     a.res_lo = res.lo;
     a.res_hi = res.hi;
     a.gemm = ctx.gemm;
+    if (tp) a.wp_packed = &wp_;
     float* scratch = static_cast<float*>(ctx.scratch);
 
     if (p.staged) {
@@ -293,10 +327,16 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   // Project GEMM of output rows [o0, o1) from the depthwise rows at src (plane
-  // stride lds), then the residual over the rows just written.
+  // stride lds), then the residual over the rows just written. With the weights
+  // packed (a.wp_packed), turned around into yt (positions x P) and stored back.
   static void project_rows(const Dims& d, const Args& a, int64_t n, int64_t o0, int64_t o1, const float* src,
-                           int64_t lds, ThreadPool* pool) {
+                           int64_t lds, float* yt, ThreadPool* pool) {
     const int64_t plane = d.OH * d.OW, off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
+    if (a.wp_packed) {
+      // On one thread: only a plan after a banded first plan (see infer) can be staged here.
+      project_transposed(d, a, off, cols, src, lds, yt);
+      return;
+    }
     const kernels::GemmArgs g = pointwise_gemm(d.P, cols, d.E, a.wp, src, lds, a.y + off, plane, a.project_ep);
     kernels::sgemm(g, pool, a.gemm);
     if (!a.r) return;
@@ -310,11 +350,36 @@ class DepthwiseBlock final : public OpKernel {
     }
   }
 
+  // Y^T [cols x P] = D^T Wp^T on the packed weights, then Y (at a.y + off, plane
+  // stride OH*OW) = Y^T transposed, with the bias, residual and activation.
+  static void project_transposed(const Dims& d, const Args& a, int64_t off, int64_t cols, const float* src,
+                                 int64_t lds, float* yt) {
+    const int64_t plane = d.OH * d.OW;
+    // With a residual, project_ep is the bias alone and the activation follows the add.
+    const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
+    const float lo = a.r ? a.res_lo : a.project_ep.lo, hi = a.r ? a.res_hi : a.project_ep.hi;
+    kernels::GemmArgs g;
+    g.trans_a = true;
+    g.M = cols;
+    g.N = d.P;
+    g.K = d.E;
+    g.A = src;
+    g.lda = lds;
+    a.wp_packed->set_b(g, 0);
+    g.C = yt;
+    g.ldc = d.P;
+    g.mr = kernels::gemm_kernel_mr_for(cols);
+    kernels::sgemm(g, nullptr, a.gemm);
+    kernels::gemm_transpose_epilogue(yt, d.P, cols, d.P, a.y + off, plane, a.bp, a.r ? a.r + off : nullptr, clamp, lo,
+                                     hi);
+  }
+
   // Output rows [ob, oe) of image n, band by band, on one thread's buffers.
   static void run_range(const Dims& d, const Plan& p, const Args& a, int64_t n, int64_t ob, int64_t oe, float* buf) {
     float* ebuf = buf;
     float* dbuf = buf + p.ebuf;
     float* pad = dbuf + p.dbuf;
+    float* yt = pad + p.pad;
     const int64_t eld = d.band_in_rows(p.nb) * d.IW;  // expanded plane stride
     const int64_t dld = p.nb * d.OW;                    // depthwise plane stride
     const float* x = a.x + n * d.C * d.IH * d.IW;
@@ -340,7 +405,7 @@ class DepthwiseBlock final : public OpKernel {
         lds = eld;
       }
       depthwise_rows(d, a, src, lds, lo, hi, o0, o1, dbuf, dld, 0, d.E, pad);
-      project_rows(d, a, n, o0, o1, dbuf, dld, nullptr);
+      project_rows(d, a, n, o0, o1, dbuf, dld, yt, nullptr);
     }
   }
 
@@ -348,7 +413,8 @@ class DepthwiseBlock final : public OpKernel {
   void run_staged(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n, float* scratch) const {
     float* ebuf = scratch;
     float* dbuf = scratch + p.ebuf;
-    float* pads = dbuf + p.dbuf;
+    float* yt = dbuf + p.dbuf;
+    float* pads = yt + p.yt;
     const float* src = a.x + n * d.C * d.IH * d.IW;
     int64_t lds = d.IH * d.IW;
     if (d.expand) {
@@ -361,11 +427,13 @@ class DepthwiseBlock final : public OpKernel {
       depthwise_rows(d, a, src, lds, 0, d.IH, 0, d.OH, dbuf, d.OH * d.OW, c0, c1, pads + slot * p.pad);
       slots.release(slot);
     }, 1);
-    project_rows(d, a, n, 0, d.OH, dbuf, d.OH * d.OW, ctx.pool);
+    project_rows(d, a, n, 0, d.OH, dbuf, d.OH * d.OW, yt, ctx.pool);
   }
 
   WindowAttrs attrs_;
   FusedActivation expand_act_, dw_act_, project_act_;
+  // The project weights, packed in place by the first plan that decides for it.
+  InPlacePackedWeights wp_;
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
