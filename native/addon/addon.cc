@@ -688,25 +688,31 @@ bool RunSession(netlite_session* session, size_t output_count, const std::vector
   return true;
 }
 
-// Wraps `data` (malloc'ed, `bytes` long) as a typed array without copying, falling back to
-// a copy where the runtime forbids external buffers (e.g. Electron's memory cage).
-Napi::Value MakeTypedArray(Napi::Env env, int32_t dtype, void* data, size_t bytes, bool* adopted) {
+// Wraps `*data` (malloc'ed, `bytes` long) as a typed array without copying, falling back to
+// a copy where the runtime forbids external buffers (e.g. Electron's memory cage). When the
+// ArrayBuffer adopts the memory, *data is set to null at once, before any later call can
+// throw: the buffer's finalizer frees it, so the caller must not (a throw between the two,
+// as napi calls fail while a Worker terminates, used to free it twice).
+Napi::Value MakeTypedArray(Napi::Env env, int32_t dtype, void** data, size_t bytes) {
   napi_typedarray_type type;
   if (!TypedArrayFor(dtype, &type)) {
     ThrowError(env, "ERR_UNSUPPORTED", std::string("Output element type ") + std::to_string(dtype) +
                                            " has no typed array");
   }
   napi_value ab = nullptr;
-  *adopted = false;
-  if (data && bytes) {
+  bool adopted = false;
+  if (*data && bytes) {
     napi_status st = napi_create_external_arraybuffer(
-        env, data, bytes, [](napi_env, void* p, void*) { std::free(p); }, nullptr, &ab);
-    if (st == napi_ok) *adopted = true;
+        env, *data, bytes, [](napi_env, void* p, void*) { std::free(p); }, nullptr, &ab);
+    if (st == napi_ok) {
+      adopted = true;
+      *data = nullptr;
+    }
   }
-  if (!*adopted) {
+  if (!adopted) {
     void* dst = nullptr;
     NAPI_THROW_IF_FAILED(env, napi_create_arraybuffer(env, bytes, &dst, &ab), Napi::Value());
-    if (bytes) std::memcpy(dst, data, bytes);
+    if (bytes) std::memcpy(dst, *data, bytes);
   }
   napi_value ta = nullptr;
   size_t esize = DTypeSize(dtype);
@@ -907,9 +913,7 @@ class RunWorker : public SettlingWorker {
     try {
       for (size_t i = 0; i < outputs_.size(); ++i) {
         OutputCopy& o = outputs_[i];
-        bool adopted = false;
-        Napi::Value data = MakeTypedArray(env, o.dtype, o.data, o.bytes, &adopted);
-        if (adopted) o.data = nullptr;  // the ArrayBuffer frees it now
+        Napi::Value data = MakeTypedArray(env, o.dtype, &o.data, o.bytes);  // may adopt o.data
         result.Set(static_cast<uint32_t>(i), OutputObject(env, o.name, o.dtype, o.dims.data(), o.dims.size(), data));
       }
     } catch (const Napi::Error& e) {
