@@ -69,46 +69,50 @@ void im2col_nd(const ConvShape& g, const float* x, int64_t channels, int64_t o0,
   }
 }
 
+// The portable 2-D im2col. Each output row segment is zeros for the columns
+// that fall in the padding and a copy (or a strided gather) of the input row
+// in between; the segments of [o0, o0 + on) are the same for every channel and
+// tap, so only the first one's row and column come from a division.
 void im2col_2d(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
-               int64_t ldcol, bool allow_simd) {
-  const bool gather2 = allow_simd && g.stride[1] == 2 && conv_avx512_available();
+               int64_t ldcol) {
   const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
   const int64_t KH = g.kernel[0], KW = g.kernel[1];
   const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
   const int64_t PH = g.pad[0], PW = g.pad[1];
+  const int64_t oh_first = o0 / OW, ow_first = o0 % OW;
   for (int64_t c = 0; c < channels; ++c) {
     const float* xc = x + c * IH * IW;
     for (int64_t kh = 0; kh < KH; ++kh) {
       for (int64_t kw = 0; kw < KW; ++kw) {
         float* dst = col + ((c * KH + kh) * KW + kw) * ldcol;
-        int64_t o = o0, done = 0;
-        while (done < on) {
-          const int64_t oh = o / OW, ow0 = o % OW;
+        const int64_t off = kw * DW - PW;  // iw = ow*SW + off
+        // Output columns whose input column is inside the row: [lo_all, hi_all).
+        int64_t lo_all, hi_all;
+        valid_range(off, SW, IW, OW, &lo_all, &hi_all);
+        int64_t oh = oh_first, ow0 = ow_first;
+        for (int64_t done = 0; done < on; ++oh, ow0 = 0) {
           const int64_t len = std::min(OW - ow0, on - done);
-          float* d = dst + done;
+          float* d = dst + done;  // d[ow - ow0] for ow in [ow0, ow0 + len)
           const int64_t ih = oh * SH - PH + kh * DH;
           if (ih < 0 || ih >= IH) {
-            std::memset(d, 0, size_t(len) * sizeof(float));
+            for (int64_t j = 0; j < len; ++j) d[j] = 0.0f;
           } else {
+            // Columns [a, b) of d are inside the row: d[j] = xr[j * SW + s].
+            const int64_t a = std::min(std::max(lo_all, ow0), ow0 + len) - ow0;
+            const int64_t b = std::min(std::max(hi_all, ow0 + a), ow0 + len) - ow0;
             const float* xr = xc + ih * IW;
-            const int64_t off = kw * DW - PW;  // iw = ow*SW + off
-            int64_t lo, hi;
-            valid_range(off, SW, IW, OW, &lo, &hi);
-            // Restrict to the segment [ow0, ow0 + len).
-            lo = std::min(std::max(lo, ow0), ow0 + len);
-            hi = std::min(std::max(hi, lo), ow0 + len);
-            for (int64_t ow = ow0; ow < lo; ++ow) d[ow - ow0] = 0.0f;
-            if (SW == 1) {
-              if (hi > lo) std::memcpy(d + (lo - ow0), xr + lo + off, size_t(hi - lo) * sizeof(float));
-            } else if (gather2 && hi - lo >= 8) {
-              x86::gather_stride2_avx512(d + (lo - ow0), xr + lo * 2 + off, hi - lo);
+            const int64_t s = ow0 * SW + off;
+            for (int64_t j = 0; j < a; ++j) d[j] = 0.0f;
+            if (SW == 1 && b - a >= 16) {
+              std::memcpy(d + a, xr + a + s, size_t(b - a) * sizeof(float));
+            } else if (SW == 1) {
+              for (int64_t j = a; j < b; ++j) d[j] = xr[j + s];
             } else {
-              for (int64_t ow = lo; ow < hi; ++ow) d[ow - ow0] = xr[ow * SW + off];
+              for (int64_t j = a; j < b; ++j) d[j] = xr[j * SW + s];
             }
-            for (int64_t ow = hi; ow < ow0 + len; ++ow) d[ow - ow0] = 0.0f;
+            for (int64_t j = b; j < len; ++j) d[j] = 0.0f;
           }
           done += len;
-          o += len;
         }
       }
     }
@@ -235,8 +239,16 @@ void im2col_reference(const ConvShape& g, const float* x, int64_t channels, int6
 
 void im2col(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
             int64_t ldcol) {
+  if (g.nd == 2 && (g.stride[1] == 1 || g.stride[1] == 2) && conv_avx512_available())
+    x86::im2col_2d_avx512(g, x, channels, o0, on, col, ldcol);
+  else
+    im2col_scalar(g, x, channels, o0, on, col, ldcol);
+}
+
+void im2col_scalar(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
+                   int64_t ldcol) {
   if (g.nd == 2)
-    conv_kernel_detail::im2col_2d(g, x, channels, o0, on, col, ldcol, true);
+    conv_kernel_detail::im2col_2d(g, x, channels, o0, on, col, ldcol);
   else
     conv_kernel_detail::im2col_nd(g, x, channels, o0, on, col, ldcol);
 }

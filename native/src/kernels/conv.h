@@ -55,6 +55,9 @@ void add_residual_reference(float* y, int64_t ldy, const float* r, int64_t ldr, 
 void im2col(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col, int64_t ldcol);
 void im2col_reference(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
                       int64_t ldcol);
+// im2col without the SIMD variants (what a CPU without AVX-512 runs), for the tests.
+void im2col_scalar(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
+                   int64_t ldcol);
 
 // Adjoint of im2col over all positions: for each of `channels` planes y (each of
 // g.in_size() values, the *larger* image for ConvTranspose), adds
@@ -108,6 +111,10 @@ void add_residual_avx512(float* y, int64_t ldy, const float* r, int64_t ldr, int
 // dst[i] = src[2i] for i < n, reading nothing past src[2(n-1)] (x86/im2col_avx512.cc;
 // callers check conv_avx512_available()).
 void gather_stride2_avx512(float* dst, const float* src, int64_t n);
+// im2col for a 2-D shape whose column stride is 1 or 2 (x86/im2col_avx512.cc;
+// callers check conv_avx512_available()).
+void im2col_2d_avx512(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
+                      int64_t ldcol);
 }  // namespace x86
 
 }  // namespace kernels

@@ -1,8 +1,19 @@
-// AVX-512 stride-2 row gather for im2col (kernels/conv.cc): dst[i] = src[2i],
-// 16 outputs per two loads and one permute; the tail by masked loads so that
-// nothing past src[2(n-1)] is read. Compiled with function-level target
-// attributes and chosen at run time (conv_avx512_available()).
+// AVX-512 im2col pieces (kernels/conv.cc):
+//   gather_stride2_avx512 - a stride-2 row gather, dst[i] = src[2i], 16 outputs per
+//     two loads and one permute; the tail by masked loads so that nothing past
+//     src[2(n-1)] is read.
+//   im2col_2d_avx512      - the whole 2-D im2col for a column stride of 1 or 2. Each
+//     output row segment is a few masked loads and stores: lanes whose input column
+//     falls in the padding are masked off the load and so come out 0, and nothing
+//     outside the input row is read. Small planes (7 x 7: rows of 7) are where this
+//     pays: the portable loop spends a memcpy call and a range computation per row.
+// Compiled with function-level target attributes and chosen at run time
+// (conv_avx512_available()).
 #include "../conv.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -28,6 +39,94 @@ __attribute__((target("avx512f"))) void gather_stride2_avx512(float* dst, const 
   }
 }
 
+namespace im2col_avx512_detail {
+
+// The first n lanes (0 <= n <= 16).
+inline __mmask16 first_lanes(int64_t n) { return __mmask16((1u << n) - 1u); }
+
+// Lanes [lo, hi) with the bounds clamped to [0, 16].
+inline __mmask16 lane_range(int64_t lo, int64_t hi) {
+  lo = std::max<int64_t>(0, std::min<int64_t>(16, lo));
+  hi = std::max<int64_t>(lo, std::min<int64_t>(16, hi));
+  return __mmask16(first_lanes(hi) & ~first_lanes(lo));
+}
+
+// xr + i as an address, also for an i outside the row: only masked loads whose
+// lanes inside the row are set read through it.
+inline const float* lane_base(const float* xr, int64_t i) {
+  return reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(xr) + uintptr_t(i * int64_t(sizeof(float))));
+}
+
+// One output row segment d[0, len) of a tap whose input row is xr (IW columns):
+// d[j] = xr[j*SW + s] for j in [a, b) (those columns are inside the row) and 0
+// elsewhere. SW is 1 or 2. Reads only columns inside the row.
+__attribute__((target("avx512f"))) inline void im2col_segment(const float* xr, int64_t s, int64_t SW, int64_t a,
+                                                              int64_t b, float* d, int64_t len) {
+  if (len <= 16) {
+    // One masked store. Lane j loads column j*SW + s, masked to the lanes in
+    // [a, b), so the padding lanes come out 0.
+    __m512 v;
+    if (SW == 1) {
+      v = _mm512_maskz_loadu_ps(lane_range(a, b), lane_base(xr, s));
+    } else {
+      // Columns s .. s + 31 hold lanes 0..15 at the even ones; [2a, 2b - 1) are needed.
+      const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+      const __mmask16 m0 = lane_range(2 * a, 2 * b - 1), m1 = lane_range(2 * a - 16, 2 * b - 17);
+      const __m512 lo = _mm512_maskz_loadu_ps(m0, lane_base(xr, s));
+      const __m512 hi = _mm512_maskz_loadu_ps(m1, lane_base(xr, s + 16));
+      v = _mm512_permutex2var_ps(lo, even, hi);
+    }
+    _mm512_mask_storeu_ps(d, first_lanes(len), v);
+    return;
+  }
+  for (int64_t j = 0; j < a; ++j) d[j] = 0.0f;
+  if (b > a) {
+    if (SW == 1) {
+      std::memcpy(d + a, xr + a + s, size_t(b - a) * sizeof(float));
+    } else {
+      gather_stride2_avx512(d + a, xr + 2 * a + s, b - a);
+    }
+  }
+  for (int64_t j = b; j < len; ++j) d[j] = 0.0f;
+}
+
+}  // namespace im2col_avx512_detail
+
+__attribute__((target("avx512f"))) void im2col_2d_avx512(const ConvShape& g, const float* x, int64_t channels,
+                                                         int64_t o0, int64_t on, float* col, int64_t ldcol) {
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
+  const int64_t KH = g.kernel[0], KW = g.kernel[1];
+  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
+  const int64_t PH = g.pad[0], PW = g.pad[1];
+  const int64_t oh_first = o0 / OW, ow_first = o0 % OW;
+  for (int64_t c = 0; c < channels; ++c) {
+    const float* xc = x + c * IH * IW;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        float* dst = col + ((c * KH + kh) * KW + kw) * ldcol;
+        const int64_t off = kw * DW - PW;  // input column of output column ow: ow*SW + off
+        // Output columns whose input column is inside the row: [lo_all, hi_all).
+        const int64_t lo_all = std::min(OW, off >= 0 ? 0 : (SW == 1 ? -off : (1 - off) / 2));
+        const int64_t hi_all =
+            std::max(lo_all, std::min(OW, IW - off <= 0 ? 0 : (SW == 1 ? IW - off : (IW - off + 1) / 2)));
+        int64_t oh = oh_first, ow0 = ow_first;
+        for (int64_t done = 0; done < on; ++oh, ow0 = 0) {
+          const int64_t len = std::min(OW - ow0, on - done);
+          const int64_t ih = oh * SH - PH + kh * DH;
+          if (ih < 0 || ih >= IH) {
+            im2col_avx512_detail::im2col_segment(xc, 0, SW, 0, 0, dst + done, len);
+          } else {
+            const int64_t a = std::min(std::max(lo_all, ow0), ow0 + len) - ow0;
+            const int64_t b = std::min(std::max(hi_all, ow0 + a), ow0 + len) - ow0;
+            im2col_avx512_detail::im2col_segment(xc + ih * IW, ow0 * SW + off, SW, a, b, dst + done, len);
+          }
+          done += len;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace netlite
@@ -39,6 +138,10 @@ namespace kernels {
 namespace x86 {
 void gather_stride2_avx512(float* dst, const float* src, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = src[2 * i];
+}
+void im2col_2d_avx512(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
+                      int64_t ldcol) {
+  im2col_reference(g, x, channels, o0, on, col, ldcol);
 }
 }  // namespace x86
 }  // namespace kernels
