@@ -20,7 +20,8 @@
 // Threads: a layer with enough output positions (at least 4 micro-panels of
 // kQCols per thread) is split by position - GEMM tiles of all rows, depthwise
 // bands of output rows of all channels - and a smaller one by channel (blocks of
-// GEMM rows, runs of depthwise planes). Thread t owns the t-th contiguous share
+// GEMM rows, runs of depthwise planes); depthwise planes of 28x28 and more go by
+// channel too (measured, see tiling()). Thread t owns the t-th contiguous share
 // of the units (the pool runs slot t on thread t), so consecutive layers at one
 // resolution split the image alike and a thread reads what it wrote, from its
 // own cache: splitting a depthwise by channel between two position-split 1x1
@@ -61,6 +62,9 @@ struct Tiling {
 };
 
 constexpr int kMaxSlots = 64;
+// Depthwise planes of at least this many outputs are split among threads by
+// channel, not by bands of rows (see QConv::tiling).
+constexpr int64_t kDwChannelSplitMinPositions = 28 * 28;
 
 // The units [0, n) of one layer shared by `slots` threads: slot s owns
 // [n*s/S, n*(s+1)/S), takes them from the front, then helps with the other
@@ -250,6 +254,14 @@ class QConv final : public OpKernel {
       // By position: one band of output rows per thread (a band of a few rows per
       // call left most of the time in per-plane set-up and short, scattered row
       // reads), cut into runs of channels; unit order band-major, so slot s owns band s.
+      // Planes of kDwChannelSplitMinPositions outputs or more are split by channel
+      // instead (runs of whole planes): measured on the 2-vCPU AMD EPYC benchmark VM
+      // (bench_models, int8 MobileNetV2, 2 threads), the two halves of a band
+      // split each ran at half the one-thread speed (144 x 56 x 56: 0.159 ms at 1
+      // thread, 0.162 at 2), while whole planes per thread took 0.120-0.123; the
+      // 56x56, 112x112 and 28x28 layers gained 0.13 ms in all, and a 14x14 one
+      // lost 0.005 (so smaller planes keep the bands).
+      if (t.by_positions && T > 1 && g.out[0] * g.out[1] >= kDwChannelSplitMinPositions) t.by_positions = false;
       t.dw_bands = t.by_positions ? std::min<int64_t>(std::max<int64_t>(g.out[0], 1), T) : 1;
       t.dw_chunk = std::max<int64_t>(1, d.C / (4 * (t.by_positions ? 1 : T)));
       t.tasks = d.N * t.dw_bands * ((d.C + t.dw_chunk - 1) / t.dw_chunk);
