@@ -246,8 +246,10 @@ export class Predictor {
   }
 
   /**
-   * [async] Runs the model on the libuv thread pool. Input arrays are borrowed, not
-   * copied: leave them unchanged until the promise settles. Outputs are fresh arrays.
+   * [async] Runs the model off the event loop: on the predictor's own run thread, with a
+   * libuv pool thread held while it runs (a concurrent run that finds the run thread busy runs
+   * on that libuv thread). Input arrays are borrowed, not copied: leave them unchanged until
+   * the promise settles. Outputs are fresh arrays.
    *
    * @param feeds - one entry per model input: a {@link Tensor}, or a bare typed array when
    *   the input's shape is fully fixed

@@ -12,20 +12,26 @@
 //   - Execute() makes no N-API call. Input typed arrays are borrowed (their ArrayBuffers are
 //     pinned by references until the run settles); outputs are copied once, on the worker thread,
 //     into buffers that become the result ArrayBuffers without a further copy.
+//   - A model's asynchronous runs execute on one thread of its own (RunThread), not on whichever
+//     libuv worker picked the run up; a run that finds that thread busy runs on its libuv worker.
 //   - Error text comes from netlite_last_error() on the thread that made the failing call.
 //   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
 //     dispose() drops the wrapper's share, so the native model is freed when the last run settles.
 //   - Model objects are type-tagged: a foreign object passed as `this` is rejected.
 #include <napi.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -161,6 +167,86 @@ struct TensorInfo {
 
 class Addon;
 
+// The thread a model's asynchronous runs execute on. libuv hands each queued run
+// to whichever of its 4 workers is free, so consecutive runs of a model started
+// on different threads, and about one run in three on the other core than the
+// run before (counted with sched_getcpu): what the last run left in that core's
+// caches and the thread's own scratch was elsewhere. MobileNetV2 at 1 thread took
+// 0.18-0.38 ms longer through predict() than through predictSync() (4 rounds,
+// alternating processes), and 0.0-0.05 ms with UV_THREADPOOL_SIZE=1. Here the
+// libuv worker hands the run to this thread and waits for it; the thread starts
+// with the first asynchronous run and ends when the model is freed.
+class RunThread {
+ public:
+  RunThread() : thread_([this] { Loop(); }) {}
+  ~RunThread() {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      stop_ = true;
+    }
+    start_.notify_one();
+    thread_.join();
+  }
+  RunThread(const RunThread&) = delete;
+  RunThread& operator=(const RunThread&) = delete;
+
+  // Runs fn() on this thread and returns when it has returned (rethrowing what it
+  // threw). Returns false without running it when another run holds the thread
+  // (concurrent runs of one model then run side by side on their libuv workers).
+  template <typename F>
+  bool TryRun(F&& fn) {
+    using Fn = typename std::remove_reference<F>::type;
+    Job job{&fn, [](void* f) { (*static_cast<Fn*>(f))(); }};
+    std::unique_lock<std::mutex> lock(m_);
+    if (job_ != nullptr || stop_) return false;
+    job_ = &job;
+    done_ = false;
+    start_.notify_one();
+    finished_.wait(lock, [&] { return done_; });
+    job_ = nullptr;
+    if (error_) {
+      std::exception_ptr e = nullptr;
+      std::swap(e, error_);
+      std::rethrow_exception(e);
+    }
+    return true;
+  }
+
+ private:
+  struct Job {
+    void* fn;
+    void (*call)(void*);
+  };
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(m_);
+    for (;;) {
+      start_.wait(lock, [&] { return stop_ || (job_ != nullptr && !done_); });
+      if (stop_) return;
+      const Job* job = job_;
+      lock.unlock();
+      std::exception_ptr error = nullptr;
+      try {
+        job->call(job->fn);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      error_ = error;
+      done_ = true;
+      finished_.notify_one();
+    }
+  }
+
+  std::mutex m_;
+  std::condition_variable start_, finished_;
+  const Job* job_ = nullptr;  // the run being handed over or executed
+  bool done_ = false;         // job_ has returned
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
 // Idle sessions kept per model; more are created under load and freed on return.
 constexpr size_t kMaxIdleSessions = 4;
 
@@ -222,6 +308,27 @@ class ModelState {
     netlite_session_free(s);
   }
 
+  // Runs fn() on the model's RunThread (started here by the first run), or returns
+  // false when that thread is busy or cannot be started. Any thread.
+  template <typename F>
+  bool RunOnThread(F&& fn) {
+    RunThread* t = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!model_) return false;
+      if (!run_thread_) {
+        try {
+          run_thread_.reset(new RunThread());
+        } catch (...) {  // no thread to be had: run on the caller's
+          return false;
+        }
+      }
+      t = run_thread_.get();
+    }
+    // run_thread_ lives until FreeNative, which no run in flight can reach.
+    return t->TryRun(std::forward<F>(fn));
+  }
+
   // Frees sessions and the model. JS thread; caller guarantees no run is in flight
   // (it holds the last reference, or the run count is zero).
   void FreeNative();
@@ -239,6 +346,7 @@ class ModelState {
   netlite_model* model_;
   std::mutex mu_;
   std::vector<netlite_session*> idle_;
+  std::unique_ptr<RunThread> run_thread_;  // under mu_
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -305,12 +413,15 @@ ModelState::~ModelState() {
 void ModelState::FreeNative() {
   std::vector<netlite_session*> idle;
   netlite_model* model = nullptr;
+  std::unique_ptr<RunThread> run_thread;
   {
     std::lock_guard<std::mutex> lock(mu_);
     idle.swap(idle_);
     model = model_;
     model_ = nullptr;
+    run_thread.swap(run_thread_);
   }
+  run_thread.reset();  // idle: no run is in flight (joined outside mu_)
   for (netlite_session* s : idle) netlite_session_free(s);
   netlite_model_free(model);
   if (external_memory && env && addon_) {
@@ -878,6 +989,30 @@ class RunWorker : public SettlingWorker {
   std::vector<Napi::ObjectReference> pins;
 
   void Execute() override {
+    // On the model's own thread (see RunThread), or here when that one is busy.
+    if (!model_->RunOnThread([this] { Run(); })) Run();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    pins.clear();  // the run is over: inputs are no longer borrowed
+    if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
+    Napi::Array result = Napi::Array::New(env, outputs_.size());
+    try {
+      for (size_t i = 0; i < outputs_.size(); ++i) {
+        OutputCopy& o = outputs_[i];
+        Napi::Value data = MakeTypedArray(env, o.dtype, &o.data, o.bytes);  // may adopt o.data
+        result.Set(static_cast<uint32_t>(i), OutputObject(env, o.name, o.dtype, o.dims.data(), o.dims.size(), data));
+      }
+    } catch (const Napi::Error& e) {
+      return Reject(e.Value());
+    }
+    Resolve(result);
+  }
+
+ private:
+  // The run itself: any thread, no N-API call.
+  void Run() {
     netlite_session* session = model_->Acquire(&failure_);
     if (!session) return;
     std::vector<netlite_tensor> views;
@@ -905,24 +1040,6 @@ class RunWorker : public SettlingWorker {
     model_->Release(session, ok);
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    pins.clear();  // the run is over: inputs are no longer borrowed
-    if (failure_.failed()) return Reject(StatusError(env, failure_.status, failure_.message).Value());
-    Napi::Array result = Napi::Array::New(env, outputs_.size());
-    try {
-      for (size_t i = 0; i < outputs_.size(); ++i) {
-        OutputCopy& o = outputs_[i];
-        Napi::Value data = MakeTypedArray(env, o.dtype, &o.data, o.bytes);  // may adopt o.data
-        result.Set(static_cast<uint32_t>(i), OutputObject(env, o.name, o.dtype, o.dims.data(), o.dims.size(), data));
-      }
-    } catch (const Napi::Error& e) {
-      return Reject(e.Value());
-    }
-    Resolve(result);
-  }
-
- private:
   std::shared_ptr<ModelState> model_;
   Failure failure_;
   std::vector<OutputCopy> outputs_;
