@@ -12,8 +12,9 @@
 //   - Execute() makes no N-API call. Input typed arrays are borrowed (their ArrayBuffers are
 //     pinned by references until the run settles); outputs are copied once, on the worker thread,
 //     into buffers that become the result ArrayBuffers without a further copy.
-//   - A model's asynchronous runs execute on one thread of its own (RunThread), not on whichever
-//     libuv worker picked the run up; a run that finds that thread busy runs on its libuv worker.
+//   - A model's asynchronous runs execute on one thread of its own (RunThread, started at load,
+//     where the warm-up runs), not on whichever libuv worker picked the run up; a run that finds
+//     that thread busy runs on its libuv worker.
 //   - Error text comes from netlite_last_error() on the thread that made the failing call.
 //   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
 //     dispose() drops the wrapper's share, so the native model is freed when the last run settles.
@@ -174,8 +175,9 @@ class Addon;
 // caches and the thread's own scratch was elsewhere. MobileNetV2 at 1 thread took
 // 0.18-0.38 ms longer through predict() than through predictSync() (4 rounds,
 // alternating processes), and 0.0-0.05 ms with UV_THREADPOOL_SIZE=1. Here the
-// libuv worker hands the run to this thread and waits for it; the thread starts
-// with the first asynchronous run and ends when the model is freed.
+// libuv worker hands the run to this thread and waits for it. The thread starts at
+// load (the warm-up run is made on it, see NewRunThread) and ends when the model is
+// freed.
 class RunThread {
  public:
   RunThread() : thread_([this] { Loop(); }) {}
@@ -308,7 +310,14 @@ class ModelState {
     netlite_session_free(s);
   }
 
-  // Runs fn() on the model's RunThread (started here by the first run), or returns
+  // Takes the run thread started at load (may be null). JS thread, before any run.
+  void AdoptRunThread(std::unique_ptr<RunThread> t) {
+    if (!t) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (model_ && !run_thread_) run_thread_ = std::move(t);
+  }
+
+  // Runs fn() on the model's RunThread (started at load, or here by the first run), or returns
   // false when that thread is busy or cannot be started. Any thread.
   template <typename F>
   bool RunOnThread(F&& fn) {
@@ -366,7 +375,8 @@ class Addon : public Napi::Addon<Addon> {
 
   // Wraps a freshly loaded model into a JS Model object; takes ownership of `model`
   // and of `first_session` (may be null), the session the first run will use.
-  Napi::Object NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session = nullptr);
+  Napi::Object NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session = nullptr,
+                        std::unique_ptr<RunThread> run_thread = nullptr);
 
   void Register(ModelState* s) { live_.insert(s); }
   void Unregister(ModelState* s) { live_.erase(s); }
@@ -600,6 +610,25 @@ netlite_session* FirstSession(netlite_model* model, bool warm_up) {
   netlite_session* s = nullptr;
   if (!model || netlite_session_create(model, &s) != NETLITE_OK) return nullptr;
   if (warm_up) netlite_session_warm_up(s);
+  return s;
+}
+
+// A model's run thread, started at load so that the warm-up runs on the thread the
+// predictions will use: the first predict() on a thread that had run nothing took
+// up to 2x the median (first/median 1.5-2.0 in `npm run bench`). Null when no
+// thread can be started (runs then stay on the libuv workers). No N-API.
+std::unique_ptr<RunThread> NewRunThread() {
+  try {
+    return std::unique_ptr<RunThread>(new RunThread());
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+// FirstSession, made on `thread` when there is one.
+netlite_session* FirstSessionOn(RunThread* thread, netlite_model* model, bool warm_up) {
+  netlite_session* s = nullptr;
+  if (!thread || !thread->TryRun([&] { s = FirstSession(model, warm_up); })) s = FirstSession(model, warm_up);
   return s;
 }
 
@@ -901,7 +930,8 @@ class LoadWorker : public SettlingWorker {
       model_ = nullptr;
       return;
     }
-    session_ = FirstSession(model_, options_.warm_up);
+    run_thread_ = NewRunThread();
+    session_ = FirstSessionOn(run_thread_.get(), model_, options_.warm_up);
   }
 
   void OnOK() override {
@@ -914,7 +944,7 @@ class LoadWorker : public SettlingWorker {
     session_ = nullptr;
     Napi::Object wrapped;
     try {
-      wrapped = addon_->NewModel(env, model, session);
+      wrapped = addon_->NewModel(env, model, session, std::move(run_thread_));
     } catch (const Napi::Error& e) {
       return Reject(e.Value());
     }
@@ -927,6 +957,7 @@ class LoadWorker : public SettlingWorker {
   LoadOptions options_;
   netlite_model* model_ = nullptr;
   netlite_session* session_ = nullptr;
+  std::unique_ptr<RunThread> run_thread_;
   Failure failure_;
 };
 
@@ -943,7 +974,8 @@ class MxnetLoadWorker : public SettlingWorker {
 
   void Execute() override {
     model_ = LoadMxnet(source_, options_.native, &failure_);
-    session_ = FirstSession(model_, options_.warm_up);
+    run_thread_ = NewRunThread();
+    session_ = FirstSessionOn(run_thread_.get(), model_, options_.warm_up);
   }
 
   void OnOK() override {
@@ -957,7 +989,7 @@ class MxnetLoadWorker : public SettlingWorker {
     session_ = nullptr;
     Napi::Object wrapped;
     try {
-      wrapped = addon_->NewModel(env, model, session);
+      wrapped = addon_->NewModel(env, model, session, std::move(run_thread_));
     } catch (const Napi::Error& e) {
       return Reject(e.Value());
     }
@@ -970,6 +1002,7 @@ class MxnetLoadWorker : public SettlingWorker {
   LoadOptions options_;
   netlite_model* model_ = nullptr;
   netlite_session* session_ = nullptr;
+  std::unique_ptr<RunThread> run_thread_;
   Failure failure_;
 };
 
@@ -1300,7 +1333,9 @@ Napi::Value Addon::LoadModelSync(const Napi::CallbackInfo& info) {
     f.Set(st);
     throw StatusError(env, f.status, f.message);
   }
-  return NewModel(env, model, FirstSession(model, options.warm_up));
+  std::unique_ptr<RunThread> run_thread = NewRunThread();
+  netlite_session* first = FirstSessionOn(run_thread.get(), model, options.warm_up);
+  return NewModel(env, model, first, std::move(run_thread));
 }
 
 Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
@@ -1328,12 +1363,16 @@ Napi::Value Addon::LoadMxnetModelSync(const Napi::CallbackInfo& info) {
   Failure f;
   netlite_model* model = LoadMxnet(source, options.native, &f);
   if (!model) throw StatusError(env, f.status, f.message);
-  return NewModel(env, model, FirstSession(model, options.warm_up));
+  std::unique_ptr<RunThread> run_thread = NewRunThread();
+  netlite_session* first = FirstSessionOn(run_thread.get(), model, options.warm_up);
+  return NewModel(env, model, first, std::move(run_thread));
 }
 
-Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session) {
+Napi::Object Addon::NewModel(Napi::Env env, netlite_model* model, netlite_session* first_session,
+                             std::unique_ptr<RunThread> run_thread) {
   auto state = std::make_shared<ModelState>(this, model);  // owns `model` from here on
   state->AddIdle(first_session);                            // and the session
+  state->AdoptRunThread(std::move(run_thread));             // and the thread
   Register(state.get());
   state->env = env;
   Failure f;
