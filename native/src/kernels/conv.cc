@@ -1,6 +1,7 @@
 // Convolution building blocks: im2col / col2im (Chellapilla et al., "High Performance
 // Convolutional Neural Networks for Document Processing", 2006) and a direct depthwise kernel.
 #include "conv.h"
+#include "im2col_rows.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,17 +10,7 @@ namespace netlite {
 namespace kernels {
 namespace conv_kernel_detail {
 
-inline int64_t ceil_div_nonneg(int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; }
-
-// Output positions j in [0, n) with 0 <= j*stride + offset < limit form [lo, hi).
-inline void valid_range(int64_t offset, int64_t stride, int64_t limit, int64_t n, int64_t* lo, int64_t* hi) {
-  int64_t l = ceil_div_nonneg(-offset, stride);
-  int64_t h = limit - offset <= 0 ? 0 : (limit - 1 - offset) / stride + 1;
-  l = std::min(l, n);
-  h = std::min(std::max(h, l), n);
-  *lo = l;
-  *hi = h;
-}
+using kernels::valid_range;
 
 // Branch-free (maxss/minss): keeps NaN, like v < lo ? lo : (v > hi ? hi : v).
 inline float clampf(float v, float lo, float hi) {
@@ -75,33 +66,27 @@ void im2col_nd(const ConvShape& g, const float* x, int64_t channels, int64_t o0,
 // tap, so only the first one's row and column come from a division.
 void im2col_2d(const ConvShape& g, const float* x, int64_t channels, int64_t o0, int64_t on, float* col,
                int64_t ldcol) {
-  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
-  const int64_t KH = g.kernel[0], KW = g.kernel[1];
-  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
-  const int64_t PH = g.pad[0], PW = g.pad[1];
-  const int64_t oh_first = o0 / OW, ow_first = o0 % OW;
+  const Im2colRows r(g, o0);
   for (int64_t c = 0; c < channels; ++c) {
-    const float* xc = x + c * IH * IW;
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        float* dst = col + ((c * KH + kh) * KW + kw) * ldcol;
-        const int64_t off = kw * DW - PW;  // iw = ow*SW + off
-        // Output columns whose input column is inside the row: [lo_all, hi_all).
-        int64_t lo_all, hi_all;
-        valid_range(off, SW, IW, OW, &lo_all, &hi_all);
-        int64_t oh = oh_first, ow0 = ow_first;
+    const float* xc = x + c * r.IH * r.IW;
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        float* dst = col + ((c * r.KH + kh) * r.KW + kw) * ldcol;
+        int64_t lo, hi;
+        r.valid_cols(kw, &lo, &hi);
+        int64_t oh = r.oh_first, ow0 = r.ow_first;
         for (int64_t done = 0; done < on; ++oh, ow0 = 0) {
-          const int64_t len = std::min(OW - ow0, on - done);
+          const int64_t len = std::min(r.OW - ow0, on - done);
           float* d = dst + done;  // d[ow - ow0] for ow in [ow0, ow0 + len)
-          const int64_t ih = oh * SH - PH + kh * DH;
-          if (ih < 0 || ih >= IH) {
+          const int64_t ih = oh * r.SH - r.PH + kh * r.DH;
+          if (ih < 0 || ih >= r.IH) {
             for (int64_t j = 0; j < len; ++j) d[j] = 0.0f;
           } else {
             // Columns [a, b) of d are inside the row: d[j] = xr[j * SW + s].
-            const int64_t a = std::min(std::max(lo_all, ow0), ow0 + len) - ow0;
-            const int64_t b = std::min(std::max(hi_all, ow0 + a), ow0 + len) - ow0;
-            const float* xr = xc + ih * IW;
-            const int64_t s = ow0 * SW + off;
+            int64_t a, b;
+            Im2colRows::clip(lo, hi, ow0, len, &a, &b);
+            const float* xr = xc + ih * r.IW;
+            const int64_t SW = r.SW, s = ow0 * SW + r.off(kw);
             for (int64_t j = 0; j < a; ++j) d[j] = 0.0f;
             if (SW == 1 && b - a >= 16) {
               std::memcpy(d + a, xr + a + s, size_t(b - a) * sizeof(float));

@@ -10,6 +10,7 @@
 // Compiled with function-level target attributes and chosen at run time
 // (conv_avx512_available()).
 #include "../conv.h"
+#include "../im2col_rows.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -94,31 +95,25 @@ __attribute__((target("avx512f"))) inline void im2col_segment(const float* xr, i
 
 __attribute__((target("avx512f"))) void im2col_2d_avx512(const ConvShape& g, const float* x, int64_t channels,
                                                          int64_t o0, int64_t on, float* col, int64_t ldcol) {
-  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1];
-  const int64_t KH = g.kernel[0], KW = g.kernel[1];
-  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
-  const int64_t PH = g.pad[0], PW = g.pad[1];
-  const int64_t oh_first = o0 / OW, ow_first = o0 % OW;
+  const Im2colRows r(g, o0);
   for (int64_t c = 0; c < channels; ++c) {
-    const float* xc = x + c * IH * IW;
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        float* dst = col + ((c * KH + kh) * KW + kw) * ldcol;
-        const int64_t off = kw * DW - PW;  // input column of output column ow: ow*SW + off
-        // Output columns whose input column is inside the row: [lo_all, hi_all).
-        const int64_t lo_all = std::min(OW, off >= 0 ? 0 : (SW == 1 ? -off : (1 - off) / 2));
-        const int64_t hi_all =
-            std::max(lo_all, std::min(OW, IW - off <= 0 ? 0 : (SW == 1 ? IW - off : (IW - off + 1) / 2)));
-        int64_t oh = oh_first, ow0 = ow_first;
+    const float* xc = x + c * r.IH * r.IW;
+    for (int64_t kh = 0; kh < r.KH; ++kh) {
+      for (int64_t kw = 0; kw < r.KW; ++kw) {
+        float* dst = col + ((c * r.KH + kh) * r.KW + kw) * ldcol;
+        int64_t lo, hi;
+        r.valid_cols(kw, &lo, &hi);
+        int64_t oh = r.oh_first, ow0 = r.ow_first;
         for (int64_t done = 0; done < on; ++oh, ow0 = 0) {
-          const int64_t len = std::min(OW - ow0, on - done);
-          const int64_t ih = oh * SH - PH + kh * DH;
-          if (ih < 0 || ih >= IH) {
-            im2col_avx512_detail::im2col_segment(xc, 0, SW, 0, 0, dst + done, len);
+          const int64_t len = std::min(r.OW - ow0, on - done);
+          const int64_t ih = oh * r.SH - r.PH + kh * r.DH;
+          if (ih < 0 || ih >= r.IH) {  // a row in the padding: all zeros
+            im2col_avx512_detail::im2col_segment(xc, 0, r.SW, 0, 0, dst + done, len);
           } else {
-            const int64_t a = std::min(std::max(lo_all, ow0), ow0 + len) - ow0;
-            const int64_t b = std::min(std::max(hi_all, ow0 + a), ow0 + len) - ow0;
-            im2col_avx512_detail::im2col_segment(xc + ih * IW, ow0 * SW + off, SW, a, b, dst + done, len);
+            int64_t a, b;
+            Im2colRows::clip(lo, hi, ow0, len, &a, &b);
+            im2col_avx512_detail::im2col_segment(xc + ih * r.IW, ow0 * r.SW + r.off(kw), r.SW, a, b, dst + done,
+                                                 len);
           }
           done += len;
         }
