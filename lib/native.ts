@@ -101,6 +101,8 @@ export interface NativeBinding {
   ): NativeModel;
   /** Models of this thread whose native memory is not freed yet (for tests). */
   _liveModels(): number;
+  /** Bytes of external memory V8 counts in this isolate, netlite's reports included (for tests). */
+  _externalMemory(): number;
 }
 
 /** The directory holding netlite's package.json (the source tree or the installed package). */

@@ -561,4 +561,72 @@ describe('6. leaks', () => {
     console.log(`sync loop (mnist-8, 1000x, no yield): RSS ${m.warmMB.toFixed(1)} -> ${m.endMB.toFixed(1)} MB`);
     expect(m.endMB - m.warmMB).toBeLessThan(20);
   }, 120000);
+  test('6.3 a model\'s memory is reported to V8 as external memory, and withdrawn on dispose and on a failed load', () => {
+    // (process.memoryUsage().external does not include what addons report; the addon's test
+    // hook reads V8's own count.)
+    // An async load reports the model's weights + arena before its warm-up run (so that the
+    // GC this may start runs during the load, not in the first predict), and the model takes
+    // that figure over; sync loads report it when they return. A failed load reports nothing.
+    const bytes = matmulChain(1024, 2); // one shared 4 MiB weight
+    const file = path.join(os.tmpdir(), `netlite-external-${process.pid}.onnx`);
+    fs.writeFileSync(file, bytes);
+    // 64 fixed rows through the scalar GEMM: a warm-up of 0.1 s or more to watch the JS thread through.
+    const slowFile = path.join(os.tmpdir(), `netlite-external-slow-${process.pid}.onnx`);
+    fs.writeFileSync(slowFile, matmulChain(1024, 2, 64));
+    const script = `
+      const { Predictor } = require(${JSON.stringify(entry)});
+      const { binding } = require(${JSON.stringify(path.join(root, 'dist', 'cjs', 'native.js'))});
+      const fs = require('fs');
+      const bytes = fs.readFileSync(${JSON.stringify(file)});
+      const bad = bytes.subarray(0, bytes.length - 100);
+      const ext = () => binding()._externalMemory();
+      (async () => {
+        const out = {};
+        const e0 = ext();
+        const a = await Predictor.load(${JSON.stringify(file)}, { threads: 1 });
+        out.asyncPath = ext() - e0;
+        out.held = a.memory.weightsBytes + a.memory.arenaBytes;
+        a.dispose();
+        out.afterDispose = ext() - e0;
+        const b = await Predictor.load(bytes, { threads: 2 });
+        out.asyncBuffer = ext() - e0;
+        b.dispose();
+        const c = Predictor.loadSync(bytes, { threads: 1 });
+        out.sync = ext() - e0;
+        c.dispose();
+        out.afterAll = ext() - e0;
+        // Reported while the load still runs (before its warm-up), not when it settles.
+        let seen = 0;
+        const t0 = Date.now();
+        const timer = setInterval(() => { seen = Math.max(seen, ext() - e0); }, 1);
+        const d = await Predictor.load(${JSON.stringify(slowFile)}, { threads: 1, gemm: 'reference' });
+        clearInterval(timer);
+        out.slowLoadMs = Date.now() - t0;
+        out.seenDuringLoad = seen;
+        out.slowHeld = d.memory.weightsBytes + d.memory.arenaBytes;
+        d.dispose();
+        const fails = [];
+        for (let i = 0; i < 20; i++) fails.push(Predictor.load(bad).then(() => 'loaded', (e) => e.code));
+        out.failCodes = [...new Set(await Promise.all(fails))];
+        out.afterFailed = ext() - e0;
+        console.log(JSON.stringify(out));
+      })();`;
+    try {
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000 });
+      expect(r.stderr).toBe('');
+      const m = JSON.parse(r.stdout.trim()) as Record<string, number> & { failCodes: string[] };
+      const slack = 256 * 1024; // the script's own small Buffers and strings
+      expect(m.held).toBeGreaterThanOrEqual(4 * 2 ** 20);
+      for (const k of ['asyncPath', 'asyncBuffer', 'sync']) {
+        expect(Math.abs(m[k] - m.held)).toBeLessThan(slack);
+      }
+      for (const k of ['afterDispose', 'afterAll', 'afterFailed']) expect(Math.abs(m[k])).toBeLessThan(slack);
+      expect(m.failCodes).toEqual(['ERR_INVALID_MODEL']);
+      expect(m.slowLoadMs).toBeGreaterThan(50);
+      expect(Math.abs(m.seenDuringLoad - m.slowHeld)).toBeLessThan(slack);
+    } finally {
+      fs.rmSync(file, { force: true });
+      fs.rmSync(slowFile, { force: true });
+    }
+  }, 120000);
 });
