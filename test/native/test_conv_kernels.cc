@@ -85,33 +85,43 @@ NETLITE_TEST(max_pool_fast_matches_reference) {
   CHECK(fast_shapes > 20);
 }
 
-// 3x3 stride-2 max pooling (SqueezeNet's, ResNet's) takes the AVX-512 path
-// that derives a row's three taps from one pair of loads: every width (full
-// 16-column blocks and tails), pads 0-1, ceil-mode extra columns, NaNs.
+// Max pooling with windows 3 columns wide at stride 2 (SqueezeNet's and ResNet's
+// 3x3 stride-2 pools) takes the AVX-512 path that covers whole rows, padded edges
+// included (x86::max_pool_plane_k3s2_avx512): every width (full 16-column blocks
+// and tails), pads 0-2, ceil-mode extra columns, 1-3 rows, vertical stride 1-2,
+// NaNs, all-negative planes (a padded lane must never win), and a row too wide for
+// it (over 1024 outputs, the generic rows). Nothing is written past the output.
 NETLITE_TEST(max_pool_3x3_s2_matches_reference) {
   Rng r(31);
-  for (int64_t iw = 3; iw <= 75; ++iw)
-    for (int64_t pad = 0; pad <= 1; ++pad) {
+  int k3s2 = 0;
+  for (int64_t iw = 3; iw <= 140; ++iw)
+    for (int64_t pad = 0; pad <= 2; ++pad) {
       nk::ConvShape g;
       g.nd = 2;
       for (int d = 0; d < 2; ++d) {
-        g.kernel[d] = 3;
-        g.stride[d] = 2;
+        g.kernel[d] = d == 0 ? 1 + iw % 3 : 3;
+        g.stride[d] = d == 0 ? 1 + iw % 2 : 2;
         g.dilation[d] = 1;
-        g.pad[d] = pad;
-        g.in[d] = d == 0 ? 9 + iw % 4 : iw;
-        g.out[d] = (g.in[d] + 2 * pad - 3) / 2 + 1 + (iw % 3 == 0 ? 1 : 0);
+        g.pad[d] = std::min<int64_t>(pad, g.kernel[d] - 1);
+        g.in[d] = d == 0 ? 9 + iw % 4 : (iw == 140 ? 2100 : iw);
+        g.out[d] = (g.in[d] + 2 * g.pad[d] - g.kernel[d]) / g.stride[d] + 1 + (iw % 3 == 0 ? 1 : 0);
       }
       std::vector<float> x(size_t(g.in_size()));
-      for (float& v : x) v = r.uniform();
+      const float shift = iw % 4 == 1 ? -10.0f : 0.0f;  // all negative: a padded 0 would show
+      for (float& v : x) v = r.uniform() + shift;
       if (iw % 5 == 0) x[size_t(r.range(0, int64_t(x.size()) - 1))] = std::numeric_limits<float>::quiet_NaN();
-      std::vector<float> y(size_t(g.out_size()), 123.0f), ref(size_t(g.out_size()), -123.0f);
+      std::vector<float> y(size_t(g.out_size()) + 16, 123.0f), ref(size_t(g.out_size()), -123.0f);
       nk::max_pool_plane(g, x.data(), y.data(), nullptr, 0, false);
       nk::max_pool_plane_reference(g, x.data(), ref.data(), nullptr, 0, false);
-      if (!CHECK_MSG(std::memcmp(y.data(), ref.data(), y.size() * sizeof(float)) == 0, "in %lldx%lld pad %lld",
-                     (long long)g.in[0], (long long)g.in[1], (long long)pad))
+      if (!CHECK_MSG(std::memcmp(y.data(), ref.data(), ref.size() * sizeof(float)) == 0,
+                     "in %lldx%lld k %lld s %lld pad %lld", (long long)g.in[0], (long long)g.in[1],
+                     (long long)g.kernel[0], (long long)g.stride[0], (long long)pad))
         return;
+      for (size_t i = ref.size(); i < y.size(); ++i) CHECK(y[i] == 123.0f);
+      std::vector<float> y2(size_t(g.out_size()));
+      if (nk::pool_avx512_available() && nk::x86::max_pool_plane_k3s2_avx512(g, x.data(), y2.data())) ++k3s2;
     }
+  if (nk::pool_avx512_available()) CHECK(k3s2 == 137 * 3);
 }
 
 namespace {

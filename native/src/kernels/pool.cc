@@ -128,6 +128,7 @@ bool max_pool_2d_fast(const ConvShape& g, const float* x, float* y) {
   const int64_t IW = g.in[1], OW = g.out[1], KW = g.kernel[1];
   const int64_t SW = g.stride[1], DW = g.dilation[1], PW = g.pad[1];
   if (g.nd != 2 || (SW != 1 && SW != 2) || !pool_avx512_available()) return false;
+  if (x86::max_pool_plane_k3s2_avx512(g, x, y)) return true;
   // Interior columns: ow*SW - PW >= 0 and ow*SW - PW + (KW-1)*DW < IW.
   int64_t lo = (PW + SW - 1) / SW;
   const int64_t last = IW - 1 - (KW - 1) * DW + PW;

@@ -41,6 +41,10 @@ namespace x86 {
 // columns whose windows lie inside the plane horizontally (the caller does the
 // others). Defined in x86/pool_avx512.cc; callers check pool_avx512_available() first.
 void max_pool_plane_avx512(const ConvShape& g, const float* x, float* y, int64_t lo, int64_t hi);
+// Float max pooling, 2-D, columns 3 wide at stride 2 undilated (any rows, any padding):
+// every output, edges included. False (nothing written) for other column geometries and
+// rows of more than 1024 outputs. Callers check pool_avx512_available() first.
+bool max_pool_plane_k3s2_avx512(const ConvShape& g, const float* x, float* y);
 }  // namespace x86
 
 }  // namespace kernels
