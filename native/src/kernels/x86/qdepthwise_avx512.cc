@@ -3,11 +3,15 @@
 // one 64-byte load of the input row (masked at the borders, where the padding
 // value fills in), a vpermb that gives lane j the bytes [j*SW + t*DW] (t < 4),
 // and a vpdpbusd with the 4 weights broadcast. No padded copy of the plane.
+// Planes whose rows have at most 16 outputs take groups of rows at once from
+// one 128-byte window instead (plane_small).
 #include "../qdepthwise.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 
 #include <immintrin.h>
+
+#include <algorithm>
 
 // GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
 // uninitialized once they are inlined into these target functions: a false positive.
@@ -136,6 +140,113 @@ NETLITE_QDW_TARGET void plane_wide(const ConvShape& g, uintptr_t x, const int32_
   }
 }
 
+// Small planes: rows of at most 16 outputs (MobileNetV2's 14x14 and 7x7 layers), where a
+// vector per output row leaves lanes idle and the rows' short dependency chains (three
+// dpbusd, then the requantization) run one after another. The output rows go in groups
+// of R whose input rows fit one 128-byte window (two loads); the group's outputs, taken
+// as one flat run of R * OW positions, fill whole vectors, and lane j of a vector takes
+// its taps from the window with a byte permute whose indices (and the mask of taps in
+// the image, padding reading the zero point) depend only on the geometry: they are
+// built once per call for the groups of rows [oh0, oh1) and serve every channel.
+constexpr int kSmallMaxGroups = 8;
+constexpr int kSmallMaxTapGroups = 3;  // kernels of at most 12 taps (3x3)
+constexpr int kSmallMaxVectors = 48;   // output vectors x tap groups over all groups
+
+struct SmallPlan {
+  int64_t groups = 0, tap_groups = 0;
+  bool two_sources = false;  // the window is wider than 64 bytes
+  int64_t win_start[kSmallMaxGroups];   // plane offset of each group's window (may be negative)
+  __mmask64 win_mask[kSmallMaxGroups][2];  // window bytes inside the plane
+  int64_t out_start[kSmallMaxGroups], outs[kSmallMaxGroups], first_vec[kSmallMaxGroups + 1];
+  alignas(64) uint8_t idx[kSmallMaxVectors][64];  // [vector * tap_groups + gi]
+  __mmask64 tap_mask[kSmallMaxVectors];           // taps in the image (others read the zero point)
+};
+
+// Builds the plan for output rows [oh0, oh1) of g, or returns false when the plane's rows
+// are too wide (more than 16 outputs), a group of one row needs more than 128 bytes, the
+// kernel has more than 12 taps, or the tables would not fit.
+inline bool build_small_plan(const ConvShape& g, int64_t oh0, int64_t oh1, SmallPlan* p) {
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1], KH = g.kernel[0], KW = g.kernel[1];
+  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
+  const int64_t PH = g.pad[0], PW = g.pad[1];
+  const int64_t taps = KH * KW, tg = (taps + 3) / 4;
+  if (OW > 16 || OW < 1 || oh1 <= oh0 || tg > kSmallMaxTapGroups || IW < 1) return false;
+  auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
+  int64_t R = 0;
+  while (R < oh1 - oh0 && window_rows(R + 1) * IW <= 128) ++R;
+  if (R == 0) return false;
+  p->tap_groups = tg;
+  p->groups = 0;
+  p->two_sources = window_rows(R) * IW > 64;
+  int64_t vec = 0;
+  for (int64_t r0 = oh0; r0 < oh1; r0 += R) {
+    const int64_t gi = p->groups;
+    if (gi == kSmallMaxGroups) return false;
+    const int64_t rows = std::min(R, oh1 - r0), n = rows * OW, nv = (n + 15) / 16;
+    if ((vec + nv) * tg > kSmallMaxVectors) return false;
+    const int64_t ih0 = r0 * SH - PH, start = ih0 * IW;
+    p->win_start[gi] = start;
+    for (int h = 0; h < 2; ++h) {  // bytes b of half h inside [0, IH * IW)
+      const int64_t lo = std::max<int64_t>(0, -(start + 64 * h)), hi = std::min<int64_t>(64, IH * IW - (start + 64 * h));
+      p->win_mask[gi][h] = hi <= lo ? 0 : (hi >= 64 ? ~__mmask64(0) : (__mmask64(1) << hi) - 1) & ~((__mmask64(1) << lo) - 1);
+    }
+    p->out_start[gi] = r0 * OW;
+    p->outs[gi] = n;
+    p->first_vec[gi] = vec;
+    for (int64_t v = 0; v < nv; ++v)
+      for (int64_t t = 0; t < tg; ++t) {
+        uint8_t* idx = p->idx[(vec + v) * tg + t];
+        __mmask64 m = 0;
+        for (int j = 0; j < 16; ++j) {
+          const int64_t pos = v * 16 + j, oh = r0 + pos / OW, ow = pos % OW;
+          for (int b = 0; b < 4; ++b) {
+            const int64_t s = 4 * t + b, kh = s / KW, kw = s % KW;
+            const int64_t ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;
+            const bool in = pos < n && s < taps && ih >= 0 && ih < IH && iw >= 0 && iw < IW;
+            idx[4 * j + b] = in ? uint8_t((ih - ih0) * IW + iw) : 0;
+            if (in) m |= __mmask64(1) << (4 * j + b);
+          }
+        }
+        p->tap_mask[(vec + v) * tg + t] = m;
+      }
+    vec += nv;
+    ++p->groups;
+  }
+  p->first_vec[p->groups] = vec;
+  return true;
+}
+
+template <bool TwoSources>
+NETLITE_QDW_TARGET void plane_small(const SmallPlan& p, uintptr_t x, const int32_t* w4, __m512i flip, __m512i pad,
+                                    __m512i init, __m512 scale, __m512 offset, __m512 lo, __m512 hi, __m512i zp,
+                                    uint8_t* y) {
+  const int64_t tg = p.tap_groups;
+  __m512i wv[kSmallMaxTapGroups];
+  for (int64_t t = 0; t < tg; ++t) wv[t] = _mm512_set1_epi32(w4[t]);
+  for (int64_t gi = 0; gi < p.groups; ++gi) {
+    const uintptr_t src = x + uintptr_t(p.win_start[gi]);  // masked-off bytes are not accessed
+    const __m512i w0 = _mm512_xor_si512(
+        _mm512_maskz_loadu_epi8(p.win_mask[gi][0], reinterpret_cast<const void*>(src)), flip);
+    const __m512i w1 = TwoSources ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(p.win_mask[gi][1],
+                                                                             reinterpret_cast<const void*>(src + 64)),
+                                                     flip)
+                                  : w0;
+    uint8_t* yg = y + p.out_start[gi];
+    for (int64_t v = p.first_vec[gi]; v < p.first_vec[gi + 1]; ++v) {
+      __m512i acc = init;
+      for (int64_t t = 0; t < tg; ++t) {
+        const int64_t k = v * tg + t;
+        const __m512i idx = _mm512_load_si512(p.idx[k]);
+        const __m512i taps = TwoSources ? _mm512_mask_blend_epi8(p.tap_mask[k], pad, _mm512_permutex2var_epi8(w0, idx, w1))
+                                        : _mm512_mask_permutexvar_epi8(pad, p.tap_mask[k], idx, w0);
+        acc = _mm512_dpbusd_epi32(acc, taps, wv[t]);
+      }
+      const int64_t done = (v - p.first_vec[gi]) * 16;
+      requant_store(acc, scale, offset, lo, hi, zp, yg + done, p.outs[gi] - done);
+    }
+  }
+}
+
 }  // namespace qdepthwise_avx512_detail
 
 NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, int64_t c0, int64_t c1, int64_t oh0,
@@ -155,6 +266,30 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
   const __m512i pad = _mm512_set1_epi8(char(uint8_t(a.x_zero_u8) ^ flip_byte));
   const __m512i zp = _mm512_set1_epi32(a.zero_point);
   int32_t w4[256];
+  SmallPlan small;
+  if (build_small_plan(g, oh0, oh1, &small)) {
+    // Pad: padded taps read the zero point in the flipped (u8) domain, like the windows.
+    const __m512i pad_u8 = _mm512_set1_epi8(char(uint8_t(a.x_zero_u8)));
+    for (int64_t c = c0; c < c1; ++c) {
+      const int8_t* w = a.w + c * KH * KW;
+      for (int64_t t = 0; t < small.tap_groups; ++t) {  // taps flattened over (kh, kw), 4 per group
+        uint32_t v = 0;
+        for (int b = 0; b < 4; ++b)
+          if (4 * t + b < KH * KW) v |= uint32_t(uint8_t(w[4 * t + b])) << (8 * b);
+        w4[t] = int32_t(v);
+      }
+      const __m512i init = _mm512_set1_epi32(a.acc_init[c]);
+      const __m512 scale = _mm512_set1_ps(a.scale[c]), offset = _mm512_set1_ps(a.offset[c]);
+      const __m512 lo = _mm512_set1_ps(a.lo[c]), hi = _mm512_set1_ps(a.hi[c]);
+      const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
+      uint8_t* yc = y + c * OH * OW;
+      if (small.two_sources)
+        plane_small<true>(small, xc, w4, flip, pad_u8, init, scale, offset, lo, hi, zp, yc);
+      else
+        plane_small<false>(small, xc, w4, flip, pad_u8, init, scale, offset, lo, hi, zp, yc);
+    }
+    return;
+  }
   for (int64_t c = c0; c < c1; ++c) {
     // The plane's weights as 4-tap groups (taps past KW are 0).
     const int8_t* w = a.w + c * KH * KW;
