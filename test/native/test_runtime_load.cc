@@ -2,6 +2,8 @@
 // as 1) and its sessions come ready (plan bound, arena resident); other shapes
 // keep planning at their first run. Weights are copied once from the file, whose
 // pages the importer releases as it goes, and are reported at their real size.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -157,47 +159,127 @@ NETLITE_TEST(runtime_weights_loaded_from_file_are_exact) {
   CHECK(m == nullptr);
 }
 
+namespace runtime_load_test {
+
+// 3x3 stride-1 convs over C x S x S (batch free when `free_batch`): one conv on `w`,
+// or two convs that both read it (`shared`, their outputs added).
+std::string conv3x3_model(int64_t C, int64_t M, int64_t S, const std::vector<float>& w, bool shared,
+                          bool free_batch) {
+  GraphSpec g;
+  g.initializers.push_back(tensor_f32("w", {M, C, 3, 3}, w));
+  const int64_t n = free_batch ? -1 : 1;
+  if (shared) {
+    g.nodes.push_back(node("Conv", {"x", "w"}, {"a"}, "conv_a", {attr_ints("pads", {1, 1, 1, 1})}));
+    g.nodes.push_back(node("Conv", {"x", "w"}, {"b"}, "conv_b", {attr_ints("pads", {1, 1, 1, 1})}));
+    g.nodes.push_back(node("Add", {"a", "b"}, {"y"}, "add"));
+  } else {
+    g.nodes.push_back(node("Conv", {"x", "w"}, {"y"}, "conv", {attr_ints("pads", {1, 1, 1, 1})}));
+  }
+  g.inputs.push_back(value_info("x", 1, {n, C, S, S}));
+  g.outputs.push_back(value_info("y", 1, {n, M, S, S}));
+  return model(g);
+}
+
+// Runs N images through the model and compares with a direct convolution in double
+// (times `copies` for the shared model).
+bool conv3x3_matches_direct(netlite_model* m, int64_t N, int64_t C, int64_t M, int64_t S, const std::vector<float>& w,
+                            int copies) {
+  std::vector<float> x(size_t(N * C * S * S));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float(int(i * 7919 % 23) - 11) * 0.125f;
+  netlite_session* s = nullptr;
+  if (!CHECK(netlite_session_create(m, &s) == NETLITE_OK)) return false;
+  const int64_t dims[4] = {N, C, S, S};
+  bool ok = CHECK(netlite_session_set_input(s, "x", NETLITE_DTYPE_FLOAT32, dims, 4, x.data(), x.size() * 4) ==
+                  NETLITE_OK) &&
+            CHECK_MSG(netlite_session_run(s) == NETLITE_OK, "%s", netlite_last_error());
+  netlite_tensor out;
+  ok = ok && CHECK(netlite_session_output(s, 0, &out) == NETLITE_OK) &&
+       CHECK(out.size_bytes == size_t(N * M * S * S) * 4);
+  double worst = 0;
+  for (int64_t n = 0; ok && n < N; ++n)
+    for (int64_t o = 0; o < M; ++o)
+      for (int64_t i = 0; i < S; ++i)
+        for (int64_t j = 0; j < S; ++j) {
+          double acc = 0;
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t a = 0; a < 3; ++a)
+              for (int64_t b = 0; b < 3; ++b) {
+                const int64_t ii = i + a - 1, jj = j + b - 1;
+                if (ii < 0 || ii >= S || jj < 0 || jj >= S) continue;
+                acc += double(w[size_t(((o * C + c) * 3 + a) * 3 + b)]) * x[size_t(((n * C + c) * S + ii) * S + jj)];
+              }
+          const double got = static_cast<const float*>(out.data)[((n * M + o) * S + i) * S + j];
+          worst = std::max(worst, std::abs(got - copies * acc) / (1.0 + std::abs(copies * acc)));
+        }
+  netlite_session_free(s);
+  return ok && CHECK_MSG(worst < 1e-4, "worst relative error %g", worst);
+}
+
+}  // namespace runtime_load_test
+
 NETLITE_TEST(runtime_memory_counts_kernel_copies_and_gemm_workspaces) {
   using namespace runtime_load_test;
   // A 3x3 stride-1 conv over 32x32: Winograd F(4x4) at the load-time plan, so
-  // the model also holds 36 x M x C transformed weights beside the 9 x M x C.
-  const int64_t C = 16, M = 16;
-  GraphSpec g;
+  // the model also holds 36 x M x C transformed weights. The conv alone reads the
+  // weight, so it commits to that path and gives the original 9 x M x C floats'
+  // pages back; read by two convs (each with its own transformed copy), it stays.
+  const int64_t C = 32, M = 32;
   std::vector<float> w(size_t(M * C * 9));
   for (size_t i = 0; i < w.size(); ++i) w[i] = float(int(i % 7) - 3) * 0.25f;
-  g.initializers.push_back(tensor_f32("w", {M, C, 3, 3}, w));
-  g.nodes.push_back(node("Conv", {"x", "w"}, {"y"}, "conv", {attr_ints("pads", {1, 1, 1, 1})}));
-  g.inputs.push_back(value_info("x", 1, {1, C, 32, 32}));
-  g.outputs.push_back(value_info("y", 1, {1, M, 32, 32}));
-  const std::string bytes = model(g);
   const uint64_t plain = uint64_t(w.size()) * 4, transformed = uint64_t(36 * M * C) * 4;
 
-  for (int backend : {NETLITE_GEMM_NETLITE, NETLITE_GEMM_REFERENCE}) {
-    netlite_options opt;
-    netlite_options_init(&opt);
-    opt.threads = 2;
-    opt.gemm_backend = backend;
-    netlite_model* m = nullptr;
-    if (!CHECK_MSG(netlite_model_load(bytes.data(), bytes.size(), &opt, &m) == NETLITE_OK, "%s", netlite_last_error()))
-      return;
-    netlite_memory_info mem;
-    CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
-    CHECK_MSG(mem.weights_bytes >= plain + transformed && mem.weights_bytes < plain + transformed + 4096,
-              "weights %llu, want %llu + %llu", (unsigned long long)mem.weights_bytes, (unsigned long long)plain,
-              (unsigned long long)transformed);
-    // Two threads: two packing workspaces of at least one A and one B block each.
-    if (backend == NETLITE_GEMM_NETLITE)
-      CHECK_MSG(mem.workspace_bytes >= 2 * 64 * 1024 && mem.workspace_bytes % 2 == 0, "workspace %llu",
-                (unsigned long long)mem.workspace_bytes);
-    else
-      CHECK(mem.workspace_bytes == 0);
-    netlite_model_free(m);
-  }
+  for (int backend : {NETLITE_GEMM_NETLITE, NETLITE_GEMM_REFERENCE})
+    for (bool shared : {false, true}) {
+      const std::string bytes = conv3x3_model(C, M, 32, w, shared, false);
+      netlite_options opt;
+      netlite_options_init(&opt);
+      opt.threads = 2;
+      opt.gemm_backend = backend;
+      netlite_model* m = nullptr;
+      if (!CHECK_MSG(netlite_model_load(bytes.data(), bytes.size(), &opt, &m) == NETLITE_OK, "%s",
+                     netlite_last_error()))
+        return;
+      netlite_memory_info mem;
+      CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+      // Released: the whole pages inside the weight's bytes (all but at most two pages' worth).
+      const uint64_t lo = shared ? plain + 2 * transformed : transformed,
+                     hi = shared ? lo + 4096 : transformed + 2 * 4096 + 4096;
+      CHECK_MSG(mem.weights_bytes >= lo && mem.weights_bytes < hi, "%s weights %llu, want [%llu, %llu)",
+                shared ? "shared" : "single", (unsigned long long)mem.weights_bytes, (unsigned long long)lo,
+                (unsigned long long)hi);
+      // Two threads: two packing workspaces of at least one A and one B block each.
+      if (backend == NETLITE_GEMM_NETLITE)
+        CHECK_MSG(mem.workspace_bytes >= 2 * 64 * 1024 && mem.workspace_bytes % 2 == 0, "workspace %llu",
+                  (unsigned long long)mem.workspace_bytes);
+      else
+        CHECK(mem.workspace_bytes == 0);
+      conv3x3_matches_direct(m, 1, C, M, 32, w, shared ? 2 : 1);
+      netlite_model_free(m);
+    }
 
   // A model that multiplies no matrices reserves nothing.
   netlite_model* m = load(add_relu({1, 8}, 8));
   netlite_memory_info mem;
   CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
   CHECK(mem.workspace_bytes == 0);
+  netlite_model_free(m);
+}
+
+NETLITE_TEST(runtime_winograd_weights_released_serve_every_later_run) {
+  using namespace runtime_load_test;
+  // Batch free, planes fixed: the load-time plan (batch 1) commits the conv to
+  // F(4x4) and releases the original weight; runs at other batch sizes re-plan on
+  // the transformed copy alone, on several sessions, and stay exact.
+  const int64_t C = 24, M = 40, S = 20;
+  std::vector<float> w(size_t(M * C * 9));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = float(int(i * 31 % 17) - 8) * 0.0625f;
+  const std::string bytes = conv3x3_model(C, M, S, w, false, true);
+  netlite_model* m = load(bytes);
+  if (!m) return;
+  netlite_memory_info mem;
+  CHECK(netlite_model_memory(m, &mem) == NETLITE_OK);
+  const uint64_t transformed = uint64_t(36 * M * C) * 4;
+  CHECK_MSG(mem.weights_bytes < transformed + 3 * 4096, "weights %llu", (unsigned long long)mem.weights_bytes);
+  for (int64_t N : {1, 3, 2}) conv3x3_matches_direct(m, N, C, M, S, w, 1);
   netlite_model_free(m);
 }

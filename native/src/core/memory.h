@@ -106,6 +106,26 @@ inline std::shared_ptr<void> large_buffer(size_t bytes, bool prefault) {
   return p;
 }
 
+// Gives the whole pages inside [p, p + bytes) back to the system, for memory whose
+// contents nobody reads again: a private anonymous page then reads as zeros, a page
+// of a private file mapping as the file's bytes. Returns the bytes released (0 where
+// the system has no such call, or refuses it).
+inline size_t release_pages(const void* p, size_t bytes) {
+#if defined(NETLITE_HAVE_MMAP) && defined(MADV_DONTNEED)
+  static const uintptr_t page = [] {
+    const long v = sysconf(_SC_PAGESIZE);
+    return uintptr_t(v > 0 ? v : long(memory_detail::kSmallPage));
+  }();
+  const uintptr_t b = (uintptr_t(p) + page - 1) / page * page, e = (uintptr_t(p) + bytes) / page * page;
+  if (e <= b || ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED) != 0) return 0;
+  return size_t(e - b);
+#else
+  (void)p;
+  (void)bytes;
+  return 0;
+#endif
+}
+
 // A tensor owning uninitialised storage for its shape (the caller writes every element).
 inline Tensor uninitialized_tensor(DType dt, const Shape& s) {
   size_t es = dtype_size(dt);

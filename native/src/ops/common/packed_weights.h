@@ -69,6 +69,11 @@ class InPlacePackedWeights {
     return packed();
   }
 
+  // Whether prepare() found the weight to be the model's own and read by this node
+  // alone (the conditions for changing its bytes), and the weight's first float.
+  bool owned() const { return w0_ != nullptr; }
+  const float* weight() const { return w0_; }
+
   // Whether the weight is packed: written only under pack_once(), before any run.
   bool packed() const { return strips_ != nullptr; }
   int64_t rows() const { return m_; }  // M: the GEMM's N (output channels)
