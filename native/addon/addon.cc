@@ -652,8 +652,23 @@ bool ReadWholeFile(const std::string& path, const char* what, std::string* out, 
   return true;
 }
 
+// Loads an ONNX model; no N-API (runs on worker threads). Null with `failure` set on error.
+netlite_model* LoadFrom(const ModelSource& src, const netlite_options& options, Failure* failure) {
+  netlite_model* model = nullptr;
+  netlite_status st = src.from_path ? netlite_model_load_file(src.path.c_str(), &options, &model)
+                                    : netlite_model_load(src.data, src.size, &options, &model);
+  if (st != NETLITE_OK) {
+    failure->Set(st);
+    return nullptr;
+  }
+  return model;
+}
+
+// Releases the JS buffers a source pinned (JS thread).
+void Unpin(ModelSource* src) { src->pin.Reset(); }
+
 // Loads an MXNet model; no N-API (runs on worker threads). Null with `failure` set on error.
-netlite_model* LoadMxnet(const MxnetSource& src, const netlite_options& options, Failure* failure) {
+netlite_model* LoadFrom(const MxnetSource& src, const netlite_options& options, Failure* failure) {
   std::string symbol_file, params_file;
   const char* symbol = static_cast<const char*>(src.symbol.data);
   size_t symbol_size = src.symbol.size;
@@ -685,6 +700,11 @@ netlite_model* LoadMxnet(const MxnetSource& src, const netlite_options& options,
     return nullptr;
   }
   return model;
+}
+
+void Unpin(MxnetSource* src) {
+  src->symbol.pin.Reset();
+  src->params.pin.Reset();
 }
 
 // One bound input of a run. `data` is borrowed from a pinned ArrayBuffer.
@@ -999,52 +1019,26 @@ class LoadWorkerBase : public SettlingWorkerOn<Napi::AsyncProgressWorker<int64_t
   int64_t reported_ = 0;  // bytes OnProgress reported to V8
 };
 
+// An async load from a ModelSource (ONNX) or an MxnetSource.
+template <typename Source>
 class LoadWorker : public LoadWorkerBase {
  public:
-  LoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, ModelSource source,
+  LoadWorker(Napi::Env env, const Napi::Value& callback, const char* name, Addon* addon, Source source,
              const LoadOptions& options)
-      : LoadWorkerBase(env, callback, "netlite.loadModel", addon, options), source_(std::move(source)) {}
+      : LoadWorkerBase(env, callback, name, addon, options), source_(std::move(source)) {}
 
   void Execute(const Progress& progress) override {
-    netlite_status st = source_.from_path
-                            ? netlite_model_load_file(source_.path.c_str(), &options_.native, &model_)
-                            : netlite_model_load(source_.data, source_.size, &options_.native, &model_);
-    if (st != NETLITE_OK) {
-      failure_.Set(st);
-      model_ = nullptr;
-      return;
-    }
-    Prepare(progress);
-  }
-
-  void OnOK() override {
-    source_.pin.Reset();
-    Finish();
-  }
-
- private:
-  ModelSource source_;
-};
-
-class MxnetLoadWorker : public LoadWorkerBase {
- public:
-  MxnetLoadWorker(Napi::Env env, const Napi::Value& callback, Addon* addon, MxnetSource source,
-                  const LoadOptions& options)
-      : LoadWorkerBase(env, callback, "netlite.loadMxnetModel", addon, options), source_(std::move(source)) {}
-
-  void Execute(const Progress& progress) override {
-    model_ = LoadMxnet(source_, options_.native, &failure_);
+    model_ = LoadFrom(source_, options_.native, &failure_);
     if (model_) Prepare(progress);
   }
 
   void OnOK() override {
-    source_.symbol.pin.Reset();
-    source_.params.pin.Reset();
+    Unpin(&source_);
     Finish();
   }
 
  private:
-  MxnetSource source_;
+  Source source_;
 };
 
 class RunWorker : public SettlingWorker {
@@ -1362,7 +1356,8 @@ Napi::Value Addon::LoadModel(const Napi::CallbackInfo& info) {
   ParseSource(env, info[0], &source);
   LoadOptions options;
   ParseOptions(env, info[1], &options);
-  auto worker = std::make_unique<LoadWorker>(env, callback, this, std::move(source), options);
+  auto worker = std::make_unique<LoadWorker<ModelSource>>(env, callback, "netlite.loadModel", this, std::move(source),
+                                                          options);
   Napi::Value result = worker->Result();
   worker.release()->Queue();
   return result;
@@ -1374,14 +1369,9 @@ Napi::Value Addon::LoadModelSync(const Napi::CallbackInfo& info) {
   ParseSource(env, info[0], &source);
   LoadOptions options;
   ParseOptions(env, info[1], &options);
-  netlite_model* model = nullptr;
-  netlite_status st = source.from_path ? netlite_model_load_file(source.path.c_str(), &options.native, &model)
-                                       : netlite_model_load(source.data, source.size, &options.native, &model);
-  if (st != NETLITE_OK) {
-    Failure f;
-    f.Set(st);
-    throw StatusError(env, f.status, f.message);
-  }
+  Failure f;
+  netlite_model* model = LoadFrom(source, options.native, &f);
+  if (!model) throw StatusError(env, f.status, f.message);
   std::unique_ptr<RunThread> run_thread = NewRunThread();
   netlite_session* first = FirstSessionOn(run_thread.get(), model, options.warm_up);
   return NewModel(env, model, first, std::move(run_thread));
@@ -1397,7 +1387,8 @@ Napi::Value Addon::LoadMxnetModel(const Napi::CallbackInfo& info) {
   ParseMxnetSource(env, info, &source);
   LoadOptions options;
   ParseOptions(env, info[3], &options);
-  auto worker = std::make_unique<MxnetLoadWorker>(env, callback, this, std::move(source), options);
+  auto worker = std::make_unique<LoadWorker<MxnetSource>>(env, callback, "netlite.loadMxnetModel", this,
+                                                          std::move(source), options);
   Napi::Value result = worker->Result();
   worker.release()->Queue();
   return result;
@@ -1410,7 +1401,7 @@ Napi::Value Addon::LoadMxnetModelSync(const Napi::CallbackInfo& info) {
   LoadOptions options;
   ParseOptions(env, info[3], &options);
   Failure f;
-  netlite_model* model = LoadMxnet(source, options.native, &f);
+  netlite_model* model = LoadFrom(source, options.native, &f);
   if (!model) throw StatusError(env, f.status, f.message);
   std::unique_ptr<RunThread> run_thread = NewRunThread();
   netlite_session* first = FirstSessionOn(run_thread.get(), model, options.warm_up);

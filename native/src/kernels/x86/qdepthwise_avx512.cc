@@ -140,6 +140,15 @@ NETLITE_QDW_TARGET void plane_wide(const ConvShape& g, uintptr_t x, const int32_
   }
 }
 
+// Channel c's zero-point correction and requantization, broadcast.
+struct ChannelRequant {
+  NETLITE_QDW_INLINE ChannelRequant(const QDepthwiseArgs& a, int64_t c)
+      : init(_mm512_set1_epi32(a.acc_init[c])), scale(_mm512_set1_ps(a.scale[c])),
+        offset(_mm512_set1_ps(a.offset[c])), lo(_mm512_set1_ps(a.lo[c])), hi(_mm512_set1_ps(a.hi[c])) {}
+  __m512i init;
+  __m512 scale, offset, lo, hi;
+};
+
 // Small planes: rows of at most 16 outputs (MobileNetV2's 14x14 and 7x7 layers), where a
 // vector per output row leaves lanes idle and the rows' short dependency chains (three
 // dpbusd, then the requantization) run one after another. The output rows go in groups
@@ -278,15 +287,13 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
           if (4 * t + b < KH * KW) v |= uint32_t(uint8_t(w[4 * t + b])) << (8 * b);
         w4[t] = int32_t(v);
       }
-      const __m512i init = _mm512_set1_epi32(a.acc_init[c]);
-      const __m512 scale = _mm512_set1_ps(a.scale[c]), offset = _mm512_set1_ps(a.offset[c]);
-      const __m512 lo = _mm512_set1_ps(a.lo[c]), hi = _mm512_set1_ps(a.hi[c]);
+      const ChannelRequant q(a, c);
       const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
       uint8_t* yc = y + c * OH * OW;
       if (small.two_sources)
-        plane_small<true>(small, xc, w4, flip, pad_u8, init, scale, offset, lo, hi, zp, yc);
+        plane_small<true>(small, xc, w4, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
       else
-        plane_small<false>(small, xc, w4, flip, pad_u8, init, scale, offset, lo, hi, zp, yc);
+        plane_small<false>(small, xc, w4, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
     }
     return;
   }
@@ -300,9 +307,9 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
         if (kw0 + t < KW) v |= uint32_t(uint8_t(w[kh * KW + kw0 + t])) << (8 * t);
       w4[i] = int32_t(v);
     }
-    const __m512i init = _mm512_set1_epi32(a.acc_init[c]);
-    const __m512 scale = _mm512_set1_ps(a.scale[c]), offset = _mm512_set1_ps(a.offset[c]);
-    const __m512 lo = _mm512_set1_ps(a.lo[c]), hi = _mm512_set1_ps(a.hi[c]);
+    const ChannelRequant q(a, c);
+    const __m512i init = q.init;
+    const __m512 scale = q.scale, offset = q.offset, lo = q.lo, hi = q.hi;
     const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
     uint8_t* yc = y + c * OH * OW;
     if (groups == 1 && KH == 3)
