@@ -137,8 +137,15 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     int64_t rows = std::max<int64_t>(1, std::min(TH, (kWinogradChunkTiles + TW - 1) / TW));
     const int64_t per_thread = (TH * d.N + T - 1) / T;  // tile rows per thread over the batch
     rows = std::max<int64_t>(1, std::min(rows, per_thread));
-    p.wg_rows = rows;
     p.wg_chunks = (TH + rows - 1) / rows;
+    // At batch 1, a chunk count that is a multiple of the threads, and the rows spread
+    // evenly over the chunks (run_winograd: chunk c takes tile rows [c*TH/n, (c+1)*TH/n)),
+    // so that each thread's contiguous share of the chunks has as many rows as the
+    // others'. 56x56 (14 tile rows) in chunks of 4 at 2 threads gave one thread 8 rows
+    // and the other 6; now 3 + 4 each.
+    if (d.N == 1 && T > 1 && p.wg_chunks % T != 0 && (p.wg_chunks + T - 1) / T * T <= TH)
+      p.wg_chunks = (p.wg_chunks + T - 1) / T * T;
+    p.wg_rows = (TH + p.wg_chunks - 1) / p.wg_chunks;  // the largest chunk
     if (T > 1 && d.N * p.wg_chunks < 2 * T && d.M * d.C > kWinogradWholeRatio * (d.C + d.M) * TH * TW) {
       // Few chunks (one per thread at batch 1), each GEMMing with all of U,
       // and U much larger than the chunks' V and Mt: every thread would read
@@ -598,10 +605,10 @@ class Conv final : public FusableConv {
         kernels::WinogradConv an = a;
         an.x = x + n * d.C * d.IHW;
         an.y = y + n * d.M * d.HW;
-        const int64_t ty0 = chunk * p.wg_rows;
-        kernels::winograd_f23_conv_rows(an, ty0, std::min(TH, ty0 + p.wg_rows), buf);
+        const int64_t ty0 = chunk * TH / p.wg_chunks, ty1 = (chunk + 1) * TH / p.wg_chunks;
+        kernels::winograd_f23_conv_rows(an, ty0, ty1, buf);
         if (fin.res) {  // the chunk's output rows of each channel plane
-          const int64_t oh0 = ty0 * tile, oh1 = std::min(g.out[0], (ty0 + p.wg_rows) * tile);
+          const int64_t oh0 = ty0 * tile, oh1 = std::min(g.out[0], ty1 * tile);
           const int64_t off = n * d.M * d.HW + oh0 * g.out[1];
           fin.rows(y + off, fin.res + off, d.M, (oh1 - oh0) * g.out[1], d.HW);
         }
