@@ -453,6 +453,34 @@ describe('4. concurrency', () => {
     }
   });
 
+  test('4.5 terminating a worker with loads in flight is clean', async () => {
+    // Each load reports the model's memory to V8 from its worker thread (OnProgress) before
+    // its warm-up run: terminating the worker at any point of that must not crash or hang.
+    // A slow warm-up (scalar GEMM, 64 rows) keeps loads in flight for a while.
+    const slowPath = modelFile('slow-load.onnx', matmulChain(512, 4, 64));
+    const code = `
+      const { parentPort, workerData } = require('worker_threads');
+      const fs = require('fs');
+      const { Predictor } = require(${JSON.stringify(entry)});
+      for (let i = 0; i < 3; i++) Predictor.load(workerData.slowPath, { gemm: 'reference', threads: 1 }).catch(() => {});
+      Predictor.load(fs.readFileSync(workerData.slowPath), { threads: 2 }).catch(() => {});
+      parentPort.postMessage('loading');`;
+    for (let i = 0; i < 12; i++) {
+      const w = new Worker(code, { eval: true, workerData: { slowPath } });
+      await new Promise((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, [0, 3, 10, 30, 80, 200][i % 6]));
+      await w.terminate();
+    }
+    // The main thread is unaffected, and its own loads still report and withdraw cleanly.
+    const p = await Predictor.load(slowPath, { threads: 1 });
+    const x = new Tensor('float32', new Float32Array(64 * 512).fill(1), [64, 512]);
+    expect(Array.from(p.predictSync({ x }).y.data as Float32Array).every((v) => v === 1)).toBe(true);
+    p.dispose();
+  }, 60000);
+
   test('4.4 process exit with runs in flight is clean', () => {
     const script = `
       const { Predictor, Tensor } = require(${JSON.stringify(entry)});
