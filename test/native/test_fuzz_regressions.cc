@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,10 @@ bool replay(const std::vector<uint8_t>& bytes, std::string* what) {
       }
       if (!bound) break;
       buffers[i].assign(size_t(count) * elem_size(info.dtype) + 1, 0);
-      if (netlite_session_set_input(session, info.name, info.dtype, dims.data(), dims.size(), buffers[i].data(),
-                                    size_t(count) * elem_size(info.dtype)) != NETLITE_OK)
+      // An empty input is bound as a null pointer, as the fuzzer's empty vector binds it.
+      if (netlite_session_set_input(session, info.name, info.dtype, dims.data(), dims.size(),
+                                    count ? buffers[i].data() : nullptr, size_t(count) * elem_size(info.dtype)) !=
+          NETLITE_OK)
         bound = false;
     }
     if (bound) {
@@ -192,6 +195,21 @@ NETLITE_TEST(zero_size_tensors_run_through_the_executor) {
                    {{{0, 3}, {}}, {{1, 3}, {1, 2, 3}}}, {0, 3}, {}});
   cases.push_back({"Softmax of [2,0]", one("Softmax", {"x0"}, {value_info("x0", F, {2, 0})}, {}), {{{2, 0}, {}}},
                    {2, 0}, {}});
+  // Windows over an empty plane that only padding covers (the CI fuzzer's second find:
+  // AveragePool formed pointers from the null data of a [1,3,28,0] input).
+  cases.push_back({"AveragePool of an empty plane, padded",
+                   one("AveragePool", {"x0"}, {value_info("x0", F, {1, 1, 3, 0})}, {},
+                       {attr_ints("kernel_shape", {3, 3}), attr_ints("pads", {2, 2, 2, 2}),
+                        attr_int("count_include_pad", 1)}),
+                   {{{1, 1, 3, 0}, {}}}, {1, 1, 5, 2}, std::vector<float>(10, 0.0f)});
+  cases.push_back({"MaxPool of an empty plane, padded",
+                   one("MaxPool", {"x0"}, {value_info("x0", F, {1, 1, 0, 4})}, {},
+                       {attr_ints("kernel_shape", {3, 3}), attr_ints("strides", {2, 2}), attr_ints("pads", {2, 1, 2, 1})}),
+                   {{{1, 1, 0, 4}, {}}}, {1, 1, 1, 2}, std::vector<float>(2, std::numeric_limits<float>::lowest())});
+  cases.push_back({"Conv of an empty plane, padded",
+                   one("Conv", {"x0", "w"}, {value_info("x0", F, {1, 1, 4, 0})},
+                       {tensor_f32("w", {2, 1, 3, 3}, std::vector<float>(18, 1.0f))}, {attr_ints("pads", {1, 2, 1, 2})}),
+                   {{{1, 1, 4, 0}, {}}}, {1, 2, 4, 2}, std::vector<float>(16, 0.0f)});
   for (const ZeroCase& c : cases) {
     std::string err;
     CHECK_MSG(fuzz_regressions_test::run_zero_case(c, &err), "%s: %s", c.what, err.c_str());

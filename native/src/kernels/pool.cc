@@ -112,8 +112,19 @@ void max_pool_nd(const ConvShape& g, const T* x, T* y, int64_t* idx, int64_t idx
   }
 }
 
+// An empty input plane (a dim of 0, its data possibly null) with outputs that only
+// padding covers: no window has a tap, and no pointer into the plane is formed.
+inline bool empty_plane(const ConvShape& g) { return g.in_size() == 0; }
+
 template <typename T>
 void max_pool_any(const ConvShape& g, const T* x, T* y, int64_t* idx, int64_t idx_base, bool col_major) {
+  if (empty_plane(g)) {
+    for (int64_t o = 0, n = g.out_size(); o < n; ++o) {
+      y[o] = std::numeric_limits<T>::lowest();
+      if (idx) idx[o] = -1;
+    }
+    return;
+  }
   if (g.nd == 2)
     max_pool_2d(g, x, y, idx, idx_base, col_major);
   else
@@ -127,7 +138,7 @@ void max_pool_any(const ConvShape& g, const T* x, T* y, int64_t* idx, int64_t id
 bool max_pool_2d_fast(const ConvShape& g, const float* x, float* y) {
   const int64_t IW = g.in[1], OW = g.out[1], KW = g.kernel[1];
   const int64_t SW = g.stride[1], DW = g.dilation[1], PW = g.pad[1];
-  if (g.nd != 2 || (SW != 1 && SW != 2) || !pool_avx512_available()) return false;
+  if (g.nd != 2 || (SW != 1 && SW != 2) || !pool_avx512_available() || empty_plane(g)) return false;
   if (x86::max_pool_plane_k3s2_avx512(g, x, y)) return true;
   // Interior columns: ow*SW - PW >= 0 and ow*SW - PW + (KW-1)*DW < IW.
   int64_t lo = (PW + SW - 1) / SW;
@@ -258,6 +269,10 @@ void max_pool_plane(const ConvShape& g, const uint8_t* x, uint8_t* y, int64_t* i
 }
 
 void avg_pool_plane(const ConvShape& g, const int64_t* pad_end, bool count_include_pad, const float* x, float* y) {
+  if (pool_kernel_detail::empty_plane(g)) {  // every window's sum is 0
+    for (int64_t o = 0, n = g.out_size(); o < n; ++o) y[o] = 0.0f;
+    return;
+  }
   if (g.nd == 2)
     pool_kernel_detail::avg_pool_2d(g, pad_end, count_include_pad, x, y);
   else

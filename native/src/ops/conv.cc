@@ -287,8 +287,12 @@ class Conv final : public FusableConv {
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
   }
 
-  // The transformed copies, less the original's pages given back (never more than them).
-  size_t held_bytes() const override { return wg_held_.load() - wg_released_.load() + tp_.held_bytes(); }
+  // The transformed copies, less the original's pages given back (never more than them:
+  // released is read first, and written only after the copy it goes with is counted).
+  size_t held_bytes() const override {
+    const size_t released = wg_released_.load();
+    return wg_held_.load() - released + tp_.held_bytes();
+  }
   bool uses_sgemm() const override { return true; }
 
   void run(RunContext& ctx) const override {
