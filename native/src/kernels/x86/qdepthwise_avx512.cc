@@ -174,7 +174,7 @@ struct SmallPlan {
 // Builds the plan for output rows [oh0, oh1) of g, or returns false when the plane's rows
 // are too wide (more than 16 outputs), a group of one row needs more than 128 bytes, the
 // kernel has more than 12 taps, or the tables would not fit.
-inline bool build_small_plan(const ConvShape& g, int64_t oh0, int64_t oh1, SmallPlan* p) {
+NETLITE_QDW_INLINE bool build_small_plan(const ConvShape& g, int64_t oh0, int64_t oh1, SmallPlan* p) {
   const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1], KH = g.kernel[0], KW = g.kernel[1];
   const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], DW = g.dilation[1];
   const int64_t PH = g.pad[0], PW = g.pad[1];
@@ -184,6 +184,11 @@ inline bool build_small_plan(const ConvShape& g, int64_t oh0, int64_t oh1, Small
   int64_t R = 0;
   while (R < oh1 - oh0 && window_rows(R + 1) * IW <= 128) ++R;
   if (R == 0) return false;
+  int64_t tap_kh[4 * kSmallMaxTapGroups], tap_kw[4 * kSmallMaxTapGroups];  // slot s: tap (s / KW, s % KW)
+  for (int64_t s = 0; s < 4 * tg; ++s) {
+    tap_kh[s] = s / KW;
+    tap_kw[s] = s % KW;
+  }
   p->tap_groups = tg;
   p->groups = 0;
   p->two_sources = window_rows(R) * IW > 64;
@@ -195,29 +200,28 @@ inline bool build_small_plan(const ConvShape& g, int64_t oh0, int64_t oh1, Small
     if ((vec + nv) * tg > kSmallMaxVectors) return false;
     const int64_t ih0 = r0 * SH - PH, start = ih0 * IW;
     p->win_start[gi] = start;
-    for (int h = 0; h < 2; ++h) {  // bytes b of half h inside [0, IH * IW)
-      const int64_t lo = std::max<int64_t>(0, -(start + 64 * h)), hi = std::min<int64_t>(64, IH * IW - (start + 64 * h));
-      p->win_mask[gi][h] = hi <= lo ? 0 : (hi >= 64 ? ~__mmask64(0) : (__mmask64(1) << hi) - 1) & ~((__mmask64(1) << lo) - 1);
-    }
+    for (int h = 0; h < 2; ++h) p->win_mask[gi][h] = window_mask(start + 64 * h, IH * IW);  // bytes in the plane
     p->out_start[gi] = r0 * OW;
     p->outs[gi] = n;
     p->first_vec[gi] = vec;
-    for (int64_t v = 0; v < nv; ++v)
-      for (int64_t t = 0; t < tg; ++t) {
-        uint8_t* idx = p->idx[(vec + v) * tg + t];
-        __mmask64 m = 0;
-        for (int j = 0; j < 16; ++j) {
-          const int64_t pos = v * 16 + j, oh = r0 + pos / OW, ow = pos % OW;
-          for (int b = 0; b < 4; ++b) {
-            const int64_t s = 4 * t + b, kh = s / KW, kw = s % KW;
-            const int64_t ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;
-            const bool in = pos < n && s < taps && ih >= 0 && ih < IH && iw >= 0 && iw < IW;
-            idx[4 * j + b] = in ? uint8_t((ih - ih0) * IW + iw) : 0;
-            if (in) m |= __mmask64(1) << (4 * j + b);
-          }
-        }
-        p->tap_mask[(vec + v) * tg + t] = m;
+    for (int64_t t = 0; t < tg * nv; ++t) p->tap_mask[vec * tg + t] = 0;
+    // Lane by lane (output position pos, walked without dividing), tap slot by slot.
+    int64_t oh = r0, ow = 0;
+    for (int64_t pos = 0; pos < nv * 16; ++pos) {
+      const int64_t v = pos / 16, j = pos % 16;
+      for (int64_t s = 0; s < 4 * tg; ++s) {
+        const int64_t kh = tap_kh[s], kw = tap_kw[s];
+        const int64_t ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;
+        const bool in = pos < n && s < taps && ih >= 0 && ih < IH && iw >= 0 && iw < IW;
+        const int64_t k = (vec + v) * tg + s / 4;
+        p->idx[k][4 * j + s % 4] = in ? uint8_t((ih - ih0) * IW + iw) : 0;
+        if (in) p->tap_mask[k] |= __mmask64(1) << (4 * j + s % 4);
       }
+      if (++ow == OW) {
+        ow = 0;
+        ++oh;
+      }
+    }
     vec += nv;
     ++p->groups;
   }
