@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "kernels/conv.h"
+#include "kernels/dw_channels_last.h"
 #include "kernels/pool.h"
 
 namespace {
@@ -216,6 +217,103 @@ NETLITE_TEST(depthwise_random_shapes_match_reference) {
       }
     }
     check_depthwise(g, r, t % 3 == 0);
+  }
+}
+
+// Channels-last depthwise (kernels/dw_channels_last.h): the dispatched form (AVX-512
+// here) against the scalar reference, and the reference against the plane-at-a-time
+// reference, on random geometries (every kernel size, stride, dilation and pad, the
+// 3-wide fast path with narrow, edge-only and wide rows), channel ranges that are
+// and are not multiples of 16 and 64, position strides wider than the channels (a
+// gap that must stay untouched), with and without bias and clamp.
+NETLITE_TEST(depthwise_channels_last_matches_reference) {
+  Rng r(41);
+  for (int t = 0; t < 300; ++t) {
+    nk::ConvShape g = make_shape(r, false);
+    if (t % 3 != 0) {  // the 3-wide fast geometry
+      g.kernel[1] = 3;
+      g.dilation[1] = 1;
+      g.stride[1] = 1 + t % 2;
+      g.pad[1] = std::min<int64_t>(g.pad[1], 2);
+      if (g.in[1] + 2 * g.pad[1] < 3) g.in[1] = 3;
+      g.in[1] = std::min<int64_t>(g.in[1], 1 + t % 20);  // down to the edges alone
+      if (g.in[1] + 2 * g.pad[1] < 3) g.pad[1] = 1;
+      g.out[1] = (g.in[1] + 2 * g.pad[1] - 3) / g.stride[1] + 1;
+    }
+    const int64_t C = r.range(1, 150), c0 = t % 4 == 0 ? r.range(0, C - 1) : 0, c1 = t % 5 == 0 ? r.range(c0 + 1, C) : C;
+    const int64_t ldx = C + (t % 2 ? 0 : r.range(1, 20)), ldy = C + (t % 3 ? 0 : r.range(1, 20));
+    const int64_t P = g.in[0] * g.in[1], Q = g.out[0] * g.out[1], taps = g.kernel[0] * g.kernel[1];
+    std::vector<float> x(size_t(P * ldx)), w(size_t(C * taps)), wt(size_t(C * taps)), b(static_cast<size_t>(C));
+    for (float& v : x) v = r.uniform() * 2.0f;
+    for (float& v : w) v = r.uniform();
+    for (float& v : b) v = r.uniform();
+    nk::depthwise_taps_major(w.data(), C, taps, wt.data());
+    nk::DwChannelsLast a;
+    a.x = x.data();
+    a.ldx = ldx;
+    a.w = wt.data();
+    a.ldw = C;
+    a.bias = t % 7 == 3 ? nullptr : b.data();
+    a.c0 = c0;
+    a.c1 = c1;
+    a.clamp = t % 2 == 0;
+    a.lo = -0.5f;
+    a.hi = 1.5f;
+    a.ldy = ldy;
+    const float sentinel = 1234.5f;
+    std::vector<float> got(size_t(Q * ldy), sentinel), want(size_t(Q * ldy), sentinel);
+    a.y = got.data();
+    nk::depthwise_channels_last(g, a);
+    a.y = want.data();
+    nk::depthwise_channels_last_reference(g, a);
+    double worst = 0;
+    bool gaps = true;
+    for (int64_t q = 0; q < Q; ++q)
+      for (int64_t c = 0; c < ldy; ++c) {
+        const float gv = got[size_t(q * ldy + c)], wv = want[size_t(q * ldy + c)];
+        if (c < c0 || c >= c1) {
+          gaps = gaps && gv == sentinel && wv == sentinel;
+          continue;
+        }
+        worst = std::max(worst, double(std::fabs(gv - wv)) / (1.0 + std::fabs(wv)));
+      }
+    CHECK_MSG(gaps, "case %d: a channel outside [%lld, %lld) or a gap was written", t, (long long)c0, (long long)c1);
+    CHECK_MSG(worst <= 1e-5, "case %d (k %lldx%lld s %lld,%lld d %lld,%lld in %lldx%lld C %lld): worst %.3g", t,
+              (long long)g.kernel[0], (long long)g.kernel[1], (long long)g.stride[0], (long long)g.stride[1],
+              (long long)g.dilation[0], (long long)g.dilation[1], (long long)g.in[0], (long long)g.in[1], (long long)C,
+              worst);
+    // The reference against the plane-at-a-time one, one channel.
+    const int64_t c = c0 + (c1 - c0) / 2;
+    std::vector<float> plane(static_cast<size_t>(P)), out(static_cast<size_t>(Q));
+    for (int64_t p = 0; p < P; ++p) plane[size_t(p)] = x[size_t(p * ldx + c)];
+    nk::Epilogue e;
+    e.clamp = a.clamp;
+    e.lo = a.lo;
+    e.hi = a.hi;
+    nk::depthwise_conv2d_plane_reference(g, plane.data(), w.data() + c * taps, a.bias ? b[size_t(c)] : 0.0f, e,
+                                         out.data());
+    double worst_plane = 0;
+    for (int64_t q = 0; q < Q; ++q)
+      worst_plane = std::max(worst_plane, double(std::fabs(out[size_t(q)] - want[size_t(q * ldy + c)])));
+    CHECK_MSG(worst_plane <= 1e-5, "case %d: the reference differs from the plane reference by %.3g", t, worst_plane);
+  }
+}
+
+// channels_last_bias_act against its reference: bias or none, clamp or none,
+// channel counts around the vector width, a position stride with a gap.
+NETLITE_TEST(channels_last_bias_act_matches_reference) {
+  Rng r(43);
+  for (int t = 0; t < 60; ++t) {
+    const int64_t n = r.range(1, 40), C = r.range(1, 100), ld = C + (t % 2 ? 0 : r.range(1, 9));
+    std::vector<float> b(static_cast<size_t>(C)), y(size_t(n * ld));
+    for (float& v : b) v = r.uniform();
+    for (float& v : y) v = r.uniform() * 3.0f;
+    std::vector<float> want = y;
+    const bool clamp = t % 3 != 0;
+    const float* bias = t % 4 == 1 ? nullptr : b.data();
+    nk::channels_last_bias_act(y.data(), n, C, ld, bias, clamp, 0.0f, 1.0f);
+    nk::channels_last_bias_act_reference(want.data(), n, C, ld, bias, clamp, 0.0f, 1.0f);
+    CHECK_MSG(y == want, "case %d (n %lld, C %lld, ld %lld)", t, (long long)n, (long long)C, (long long)ld);
   }
 }
 

@@ -156,7 +156,8 @@ NETLITE_TEST(depthwise_block_rejects_wrong_channels) {
 // first plan, when the Netlite kernels run, the plan runs bands (not stages) and it
 // pays (bands of few positions, K = E large enough). Against the same model with
 // optimize off on the scalar reference GEMM (nothing packed there), 1-3 threads, two
-// runs each; the weight "wp" must be packed exactly when expected (which weights may
+// runs each; the weight "wp" must be packed exactly when expected, and "we" when the
+// block runs channels last (which weights may
 // be packed at all: test_conv_small_n).
 NETLITE_TEST(depthwise_block_transposed_project) {
   using namespace dwblock_test;
@@ -165,25 +166,36 @@ NETLITE_TEST(depthwise_block_transposed_project) {
   struct TCase {
     Case c;
     bool packs[3];  // at 1, 2, 3 threads (2-3 threads on 7 rows of one image: stages, never packed)
+    bool cl[3];     // channels last (the expand weights packed too): planes of at most 196 positions, in bands
   };
+  const std::vector<int64_t> p0 = {0, 0, 0, 0};
   const TCase cases[] = {
       {{"7x7 + residual, P = 56 (a partial strip)", 1, 56, 512, 56, 7, 7, 3, 1, p1, 1, true, true, "Clip", true, false},
-       {true, false, false}},
+       {true, false, false}, {true, false, false}},
       {{"14x14 -> 7x7, stride 2", 1, 16, 320, 64, 14, 14, 3, 2, p1, 1, true, false, "Relu", true, false},
-       {true, false, false}},
+       {true, false, false}, {true, false, false}},
       // (The batch is free: the load-time plan, which decides, sees 1 image.)
       {{"batch 2, no expand conv", 2, 384, 384, 64, 7, 7, 3, 1, p1, 1, false, false, "Clip", true, false},
-       {true, false, false}},
+       {true, false, false}, {false, false, false}},
       {{"12x12: two bands of 72 positions at 2 threads", 1, 64, 256, 64, 12, 12, 3, 1, p1, 1, true, true, "Clip", true,
         false},
-       {false, true, false}},
+       {true, true, false}, {true, true, false}},
       {{"14x14: 196 positions at 1 thread, 2 bands of 98 at 2", 1, 32, 576, 96, 14, 14, 3, 1, p1, 1, true, false,
         "Clip", true, false},
-       {false, true, false}},
-      {{"7x7, E = 24: not worth it", 1, 8, 24, 64, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
-       {false, false, false}},
-      {{"7x7, P = 40: the channels would pad more", 1, 8, 512, 40, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
-       {false, false, false}},
+       {true, true, false}, {true, true, false}},
+      {{"7x7, E = 48 and P = 40 (partial strips)", 1, 8, 48, 40, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
+       {true, false, false}, {true, false, false}},
+      {{"5x5 kernel, 9x9, E = 72", 1, 40, 72, 40, 9, 9, 5, 1, {2, 2, 2, 2}, 1, true, true, "Clip", true, false},
+       {true, false, false}, {true, false, false}},
+      // 15x15 (225 input positions) -> 7x7: bands in the usual layout, so the project
+      // weights alone are packed when the transposed GEMM pays.
+      {{"15x15 -> 7x7, E = 512, P = 64", 1, 16, 512, 64, 15, 15, 3, 2, p0, 1, true, false, "Clip", true, false},
+       {true, false, false}, {false, false, false}},
+      {{"15x15 -> 7x7, E = 24: not worth it", 1, 8, 24, 64, 15, 15, 3, 2, p0, 1, true, false, "Relu", true, false},
+       {false, false, false}, {false, false, false}},
+      {{"15x15 -> 7x7, P = 40: the channels would pad more", 1, 8, 512, 40, 15, 15, 3, 2, p0, 1, true, false, "Relu",
+        true, false},
+       {false, false, false}, {false, false, false}},
   };
   auto load = [](const std::string& bytes, bool optimize, int threads, nk::GemmBackend gemm) {
     netlite::ModelOptions o;
@@ -192,8 +204,8 @@ NETLITE_TEST(depthwise_block_transposed_project) {
     o.gemm = gemm;
     return netlite::Model::load_onnx(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), o);
   };
-  auto weight = [](const netlite::Model& m) {
-    const netlite::Tensor& t = m.graph().values[size_t(m.graph().find_value("wp"))].data;
+  auto weight = [](const netlite::Model& m, const char* name = "wp") {
+    const netlite::Tensor& t = m.graph().values[size_t(m.graph().find_value(name))].data;
     return std::vector<float>(t.ptr<float>(), t.ptr<float>() + t.numel());
   };
   auto output = [](const netlite::Model& m, const netlite::Shape& xs, const std::vector<float>& x) {
@@ -212,12 +224,18 @@ NETLITE_TEST(depthwise_block_transposed_project) {
     const std::vector<float> x = random_vec(size_t(c.N * c.C * c.H * c.W), uint32_t(c.H * 5 + c.C), -2.0f, 2.0f);
     const auto ref_model = load(bytes, false, 1, nk::GemmBackend::Reference);
     const std::vector<float> ref = output(*ref_model, xs, x), wp = weight(*ref_model);
+    const std::vector<float> we = c.expand ? weight(*ref_model, "we") : std::vector<float>();
     for (int threads : {1, 2, 3}) {
       const auto m = load(bytes, true, threads, nk::GemmBackend::Auto);
       CHECK_MSG(m->graph().find_value("wp") >= 0, "%s: no value wp", c.what);
       const bool packed = weight(*m) != wp;  // by the load-time plan (the first)
       CHECK_MSG(packed == (tc.packs[threads - 1] && nk::gemm_uses_netlite(nk::GemmBackend::Auto)),
                 "%s, %d threads: packed %d", c.what, threads, int(packed));
+      if (c.expand) {
+        const bool cl = weight(*m, "we") != we;
+        CHECK_MSG(cl == (tc.cl[threads - 1] && nk::gemm_uses_netlite(nk::GemmBackend::Auto)),
+                  "%s, %d threads: channels last %d", c.what, threads, int(cl));
+      }
       const std::vector<float> got = output(*m, xs, x);
       if (!CHECK(got.size() == ref.size())) continue;
       double worst = 0;

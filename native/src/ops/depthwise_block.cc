@@ -28,11 +28,23 @@
 // column strips to 64) the project GEMM runs turned around, Y^T = D^T Wp^T, with
 // the positions on the micro-kernel's rows (7 x 7) and the project weights packed
 // in place at the first plan (ops/common/packed_weights.h), as Conv's transposed path.
+//
+// On planes of at most kChannelsLastMaxPositions positions the band runs channels
+// last instead (decided at the first plan, for good: both 1x1 weights are packed
+// in place): the expand GEMM turned around, E^T = X^T We^T, writes each position's
+// expanded channels contiguously, the depthwise conv reads 16 channels of a
+// position per vector (kernels/dw_channels_last.h: every lane busy on 14- and
+// 7-wide rows, where a row per vector left 2 or 9 of 16 lanes idle), and the
+// project GEMM reads its rows in place, D^T Wp^T, stored back transposed.
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "../kernels/conv.h"
+#include "../kernels/dw_channels_last.h"
 #include "common/conv_util.h"
 #include "common/packed_weights.h"
 #include "common/slot_pool.h"
@@ -61,6 +73,12 @@ constexpr int64_t kMinRowsPerRange = 6;
 // 14x14 blocks with E = 576 (196 positions, 87.5%) 0.58-0.60 -> 0.61-0.62 ms, and the
 // staged 7x7 blocks at 2 threads (channel strips split 3 + 2) 0.75-0.77 -> 0.77-0.80.
 constexpr double kTransposedMaxUseful = 0.8;
+// Planes (input and output) of at most this many positions run channels last.
+// MobileNet-V2, cold weights, 1 thread: the 7x7 expand GEMM (960 x 160 x 49) 106-108
+// -> 75-76 us turned around, 14x14 (576 x 96 x 196) 113 -> 101-102; the depthwise
+// conv over 960 7x7 planes 30-32 -> 15-16 us, 576 14x14 46-48 -> 34-37, 576 14x14
+// stride 2 28-31 -> 11-13; but 192 28x28 43-44 -> 45-52.
+constexpr int64_t kChannelsLastMaxPositions = 196;
 
 struct Dims {
   int64_t N = 0, C = 0, E = 0, P = 0, IH = 0, IW = 0, OH = 0, OW = 0;
@@ -84,6 +102,8 @@ struct Plan {
   int64_t slots = 1;
   int64_t ebuf = 0, dbuf = 0, pad = 0;  // floats per slot: expanded rows, depthwise rows, padded plane
   int64_t yt = 0;  // the transposed project's Y^T (per slot; staged: one for the image)
+  bool cl = false;   // channels last (never staged); ebuf / dbuf hold positions x E
+  int64_t taps = 0;  // floats for the tap-major depthwise weight (channels last, once)
   int64_t slot_floats() const { return ebuf + dbuf + pad + yt; }
 };
 
@@ -95,13 +115,15 @@ inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out
   return s;
 }
 
-// `transposed`: the project GEMM runs turned around (DepthwiseBlock::wp_ packed).
-inline Plan make_plan(const Dims& d, int threads, bool transposed) {
+// `transposed`: the project GEMM runs turned around (DepthwiseBlock::wp_ packed);
+// `cl`: the block runs channels last (both 1x1 weights packed), always in bands.
+inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = false) {
   Plan p;
   const int64_t T = std::clamp<int64_t>(threads, 1, kMaxSlots);
   const int64_t per_pos = d.E * (d.expand ? 1 : 0);  // expanded floats per input position
   if (d.N == 0 || d.OH == 0 || d.OW == 0) return p;  // nothing to compute (run() returns at once)
-  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
+  p.cl = cl;
+  if (!cl && T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
     p.staged = true;
     p.nb = d.OH;
     p.slots = T;
@@ -122,13 +144,14 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed) {
   p.slots = std::min(T, d.N * p.ranges);
   p.ebuf = per_pos * d.band_in_rows(nb) * d.IW;
   p.dbuf = d.E * nb * d.OW;
-  p.pad = kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
+  p.pad = cl ? 0 : kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
   p.yt = transposed ? d.P * nb * d.OW : 0;
+  p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
   return p;
 }
 
 inline int64_t scratch_floats(const Plan& p) {
-  return p.staged ? p.ebuf + p.dbuf + p.yt + p.slots * p.pad : p.slots * p.slot_floats();
+  return p.taps + (p.staged ? p.ebuf + p.dbuf + p.yt + p.slots * p.pad : p.slots * p.slot_floats());
 }
 
 // Positions of each project GEMM under plan p: the image (staged) or a band.
@@ -143,6 +166,8 @@ struct Args {
   float res_lo = 0.0f, res_hi = 0.0f;
   kernels::GemmBackend gemm = kernels::GemmBackend::Auto;
   const InPlacePackedWeights* wp_packed = nullptr;  // the project weights, when packed
+  const InPlacePackedWeights* we_packed = nullptr;  // the expand weights (channels last)
+  const float* wd_taps = nullptr;                   // Wd tap-major (channels last)
 };
 
 class DepthwiseBlock final : public OpKernel {
@@ -155,10 +180,13 @@ class DepthwiseBlock final : public OpKernel {
     if (node.inputs.size() > size_t(kInputs))
       fail(StatusCode::InvalidModel, node.describe(), ": takes at most ", int(kInputs), " inputs");
     if (node.inputs.size() > size_t(kWp)) wp_.prepare(node, graph, kWp);
+    we_.prepare(node, graph, kWe);
   }
 
   bool uses_sgemm() const override { return true; }
-  size_t held_bytes() const override { return wp_.held_bytes(); }
+  size_t held_bytes() const override {
+    return wp_.held_bytes() + we_.held_bytes() + taps_bytes_.load(std::memory_order_acquire);
+  }
 
   void infer(InferContext& ctx) const override {
     const Node& node = ctx.node;
@@ -203,16 +231,26 @@ class DepthwiseBlock final : public OpKernel {
       fail(StatusCode::ShapeMismatch, node.describe(), ": fused residual ", shape_str(ctx.input(kR).shape),
            " must have the output's shape ", shape_str(ys));
     ctx.set_output(0, DType::Float32, ys);
-    // The first plan decides, once, whether the project weights are packed for the
-    // transposed GEMM (see packed_weights.h); every later plan and run follows.
+    // The first plan decides, once, whether the block runs channels last (both 1x1
+    // weights packed) or the project weights alone are packed for the transposed
+    // GEMM (see packed_weights.h); every later plan and run follows.
+    const Plan today = make_plan(d, ctx.threads, false);
+    const bool cl = expand && we_.pack_once(ctx.input(kWe).value, [&] {
+      return kernels::gemm_uses_netlite(ctx.gemm) && wp_.owned() && wp_.rows() == P && wp_.cols() == E &&
+             we_.rows() == E && we_.cols() == C && !today.staged && d.IH * d.IW <= kChannelsLastMaxPositions &&
+             d.OH * d.OW <= kChannelsLastMaxPositions;
+    });
     const bool tp = wp_.pack_once(ctx.input(kWp).value, [&] {
-      const Plan today = make_plan(d, ctx.threads, false);
+      if (cl) return true;
       const int64_t pos = project_positions(d, today), nr = kernels::gemm_packed_b_nr();
       return kernels::gemm_uses_netlite(ctx.gemm) && wp_.rows() == P && wp_.cols() == E && !today.staged &&
              double(pos) / double((pos + nr - 1) / nr * nr) < kTransposedMaxUseful && transposed_gemm_pays(P, E, pos);
     });
+    if (cl && !tp)
+      fail(StatusCode::Internal, node.describe(), ": the expand weights were packed but the project weights not");
+    if (cl && ctx.input(kWd).value) prepare_taps(*ctx.input(kWd).value);
     const size_t floats =
-        std::max(scratch_floats(make_plan(d, ctx.threads, tp)), scratch_floats(make_plan(d, 1, tp)));
+        std::max(scratch_floats(make_plan(d, ctx.threads, tp, cl)), scratch_floats(make_plan(d, 1, tp, cl)));
     ctx.scratch_bytes = floats * sizeof(float);
   }
 
@@ -224,9 +262,9 @@ class DepthwiseBlock final : public OpKernel {
     const WindowGeometry g = forward_geometry(ctx.node, attrs_, 2, xs.data() + 2, ws.data() + 2);
     const Dims d = dims_of(xs, E, P, g, expand);
     if (d.N == 0 || d.P == 0 || d.OH == 0 || d.OW == 0) return;
-    const bool tp = wp_.packed();
-    Plan p = make_plan(d, ctx.pool->threads(), tp);
-    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1, tp);
+    const bool tp = wp_.packed(), cl = we_.packed();
+    Plan p = make_plan(d, ctx.pool->threads(), tp, cl);
+    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1, tp, cl);
 
     Args a;
     a.x = ctx.in(kX).ptr<float>();
@@ -249,6 +287,18 @@ class DepthwiseBlock final : public OpKernel {
     a.gemm = ctx.gemm;
     if (tp) a.wp_packed = &wp_;
     float* scratch = static_cast<float*>(ctx.scratch);
+    if (cl) {
+      a.we_packed = &we_;
+      // The tap-major copy made at the first plan, or one made now for a depthwise
+      // weight that was not a constant then.
+      const float* taps = taps_ready_.load(std::memory_order_acquire) ? taps_.data() : nullptr;
+      if (!taps || taps_src_ != a.wd) {
+        kernels::depthwise_taps_major(a.wd, E, ws[2] * ws[3], scratch);
+        taps = scratch;
+      }
+      a.wd_taps = taps;
+      scratch += p.taps;
+    }
 
     if (p.staged) {
       for (int64_t n = 0; n < d.N; ++n) run_staged(ctx, d, p, a, n, scratch);
@@ -374,8 +424,87 @@ class DepthwiseBlock final : public OpKernel {
                                      hi);
   }
 
+  // Channels last: expand GEMM of input rows [r0, r1) of image n into dst
+  // (positions x E), then its bias and activation.
+  static void expand_rows_cl(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, float* dst) {
+    if (r1 <= r0) return;
+    kernels::GemmArgs g;
+    g.trans_a = true;
+    g.M = (r1 - r0) * d.IW;
+    g.N = d.E;
+    g.K = d.C;
+    g.A = a.x + n * d.C * d.IH * d.IW + r0 * d.IW;
+    g.lda = d.IH * d.IW;
+    a.we_packed->set_b(g, 0);
+    g.C = dst;
+    g.ldc = d.E;
+    g.mr = kernels::gemm_kernel_mr_for(g.M);
+    kernels::sgemm(g, nullptr, a.gemm);
+    kernels::channels_last_bias_act(dst, g.M, d.E, d.E, a.expand_ep.bias, a.expand_ep.clamp, a.expand_ep.lo,
+                                    a.expand_ep.hi);
+  }
+
+  // run_range channels last: ebuf holds the band's input rows as positions x E,
+  // dbuf its depthwise output rows the same way.
+  static void run_range_cl(const Dims& d, const Plan& p, const Args& a, int64_t n, int64_t ob, int64_t oe,
+                           float* buf) {
+    float* ebuf = buf;
+    float* dbuf = buf + p.ebuf;
+    float* yt = dbuf + p.dbuf;
+    const int64_t row = d.IW * d.E;  // floats per expanded input row
+    const int64_t plane = d.OH * d.OW;
+    int64_t have_lo = 0, have_hi = 0;  // input rows held in ebuf (row have_lo first)
+    for (int64_t o0 = ob; o0 < oe; o0 += p.nb) {
+      const int64_t o1 = std::min(oe, o0 + p.nb);
+      const int64_t lo = d.in_lo(o0), hi = std::max(lo, d.in_hi(o1));
+      int64_t keep = 0;
+      if (lo >= have_lo && lo < have_hi) {  // rows shared with the previous band move to the front
+        keep = have_hi - lo;
+        if (lo > have_lo) std::memmove(ebuf, ebuf + (lo - have_lo) * row, size_t(keep * row) * sizeof(float));
+      }
+      expand_rows_cl(d, a, n, lo + keep, hi, ebuf + keep * row);
+      have_lo = lo;
+      have_hi = hi;
+      kernels::DwChannelsLast dw;
+      dw.x = ebuf;
+      dw.ldx = d.E;
+      dw.w = a.wd_taps;
+      dw.ldw = d.E;
+      dw.bias = a.bd;
+      dw.y = dbuf;
+      dw.ldy = d.E;
+      dw.c0 = 0;
+      dw.c1 = d.E;
+      dw.clamp = a.dw_ep.clamp;
+      dw.lo = a.dw_ep.lo;
+      dw.hi = a.dw_ep.hi;
+      kernels::depthwise_channels_last(band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0])), dw);
+      // Y^T [positions x P] = D^T Wp^T, D^T read in place, then stored back transposed.
+      const int64_t off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
+      const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
+      const float lo_v = a.r ? a.res_lo : a.project_ep.lo, hi_v = a.r ? a.res_hi : a.project_ep.hi;
+      kernels::GemmArgs g;
+      g.M = cols;
+      g.N = d.P;
+      g.K = d.E;
+      g.A = dbuf;
+      g.lda = d.E;
+      a.wp_packed->set_b(g, 0);
+      g.C = yt;
+      g.ldc = d.P;
+      g.mr = kernels::gemm_kernel_mr_for(cols);
+      kernels::sgemm(g, nullptr, a.gemm);
+      kernels::gemm_transpose_epilogue(yt, d.P, cols, d.P, a.y + off, plane, a.bp, a.r ? a.r + off : nullptr, clamp,
+                                       lo_v, hi_v);
+    }
+  }
+
   // Output rows [ob, oe) of image n, band by band, on one thread's buffers.
   static void run_range(const Dims& d, const Plan& p, const Args& a, int64_t n, int64_t ob, int64_t oe, float* buf) {
+    if (p.cl) {
+      run_range_cl(d, p, a, n, ob, oe, buf);
+      return;
+    }
     float* ebuf = buf;
     float* dbuf = buf + p.ebuf;
     float* pad = dbuf + p.dbuf;
@@ -430,10 +559,30 @@ class DepthwiseBlock final : public OpKernel {
     project_rows(d, a, n, 0, d.OH, dbuf, d.OH * d.OW, yt, ctx.pool);
   }
 
+  // Channels last: the depthwise weight made tap-major, once, at the first plan
+  // that finds it constant (runs with another weight make their own copy).
+  void prepare_taps(const Tensor& wd) const {
+    std::call_once(taps_once_, [&] {
+      if (wd.shape.size() != 4) return;
+      const int64_t E = wd.shape[0], k = wd.shape[2] * wd.shape[3];
+      taps_.resize(size_t(E * k));
+      kernels::depthwise_taps_major(wd.ptr<float>(), E, k, taps_.data());
+      taps_src_ = wd.ptr<float>();
+      taps_bytes_.store(taps_.size() * sizeof(float), std::memory_order_relaxed);
+      taps_ready_.store(true, std::memory_order_release);
+    });
+  }
+
   WindowAttrs attrs_;
   FusedActivation expand_act_, dw_act_, project_act_;
-  // The project weights, packed in place by the first plan that decides for it.
-  InPlacePackedWeights wp_;
+  // The project weights, packed in place by the first plan that decides for it;
+  // the expand weights too when that plan runs the block channels last.
+  InPlacePackedWeights wp_, we_;
+  mutable std::once_flag taps_once_;
+  mutable std::vector<float> taps_;
+  mutable const float* taps_src_ = nullptr;
+  mutable std::atomic<bool> taps_ready_{false};
+  mutable std::atomic<size_t> taps_bytes_{0};
 };
 
 std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
