@@ -165,28 +165,28 @@ NETLITE_TEST(depthwise_block_transposed_project) {
   const std::vector<int64_t> p1 = {1, 1, 1, 1};
   struct TCase {
     Case c;
-    bool packs[3];  // at 1, 2, 3 threads (2-3 threads on 7 rows of one image: stages, never packed)
-    bool cl[3];     // channels last (the expand weights packed too): planes of at most 196 positions, in bands
+    bool packs[3];  // at 1, 2, 3 threads (2-3 threads on 7 rows of one image: stages, packed only channels last)
+    bool cl[3];     // channels last (the expand weights packed too): planes of at most 196 positions
   };
   const std::vector<int64_t> p0 = {0, 0, 0, 0};
   const TCase cases[] = {
       {{"7x7 + residual, P = 56 (a partial strip)", 1, 56, 512, 56, 7, 7, 3, 1, p1, 1, true, true, "Clip", true, false},
-       {true, false, false}, {true, false, false}},
+       {true, true, true}, {true, true, true}},
       {{"14x14 -> 7x7, stride 2", 1, 16, 320, 64, 14, 14, 3, 2, p1, 1, true, false, "Relu", true, false},
-       {true, false, false}, {true, false, false}},
+       {true, true, true}, {true, true, true}},
       // (The batch is free: the load-time plan, which decides, sees 1 image.)
       {{"batch 2, no expand conv", 2, 384, 384, 64, 7, 7, 3, 1, p1, 1, false, false, "Clip", true, false},
        {true, false, false}, {false, false, false}},
       {{"12x12: two bands of 72 positions at 2 threads", 1, 64, 256, 64, 12, 12, 3, 1, p1, 1, true, true, "Clip", true,
         false},
-       {true, true, false}, {true, true, false}},
+       {true, true, true}, {true, true, true}},
       {{"14x14: 196 positions at 1 thread, 2 bands of 98 at 2", 1, 32, 576, 96, 14, 14, 3, 1, p1, 1, true, false,
         "Clip", true, false},
-       {true, true, false}, {true, true, false}},
+       {true, true, true}, {true, true, true}},
       {{"7x7, E = 48 and P = 40 (partial strips)", 1, 8, 48, 40, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
-       {true, false, false}, {true, false, false}},
+       {true, true, true}, {true, true, true}},
       {{"5x5 kernel, 9x9, E = 72", 1, 40, 72, 40, 9, 9, 5, 1, {2, 2, 2, 2}, 1, true, true, "Clip", true, false},
-       {true, false, false}, {true, false, false}},
+       {true, true, true}, {true, true, true}},
       // 15x15 (225 input positions) -> 7x7: bands in the usual layout, so the project
       // weights alone are packed when the transposed GEMM pays.
       {{"15x15 -> 7x7, E = 512, P = 64", 1, 16, 512, 64, 15, 15, 3, 2, p0, 1, true, false, "Clip", true, false},

@@ -29,13 +29,15 @@
 // the positions on the micro-kernel's rows (7 x 7) and the project weights packed
 // in place at the first plan (ops/common/packed_weights.h), as Conv's transposed path.
 //
-// On planes of at most kChannelsLastMaxPositions positions the band runs channels
+// On planes of at most kChannelsLastMaxPositions positions the block runs channels
 // last instead (decided at the first plan, for good: both 1x1 weights are packed
 // in place): the expand GEMM turned around, E^T = X^T We^T, writes each position's
 // expanded channels contiguously, the depthwise conv reads 16 channels of a
 // position per vector (kernels/dw_channels_last.h: every lane busy on 14- and
 // 7-wide rows, where a row per vector left 2 or 9 of 16 lanes idle), and the
-// project GEMM reads its rows in place, D^T Wp^T, stored back transposed.
+// project GEMM reads its rows in place, D^T Wp^T, stored back transposed. Staged
+// (few rows per thread), each thread expands and convolves its own channels, then
+// projects into its own output channels: two pool-wide stages instead of three.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -116,20 +118,21 @@ inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out
 }
 
 // `transposed`: the project GEMM runs turned around (DepthwiseBlock::wp_ packed);
-// `cl`: the block runs channels last (both 1x1 weights packed), always in bands.
+// `cl`: the block runs channels last (both 1x1 weights packed).
 inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = false) {
   Plan p;
   const int64_t T = std::clamp<int64_t>(threads, 1, kMaxSlots);
   const int64_t per_pos = d.E * (d.expand ? 1 : 0);  // expanded floats per input position
   if (d.N == 0 || d.OH == 0 || d.OW == 0) return p;  // nothing to compute (run() returns at once)
   p.cl = cl;
-  if (!cl && T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
+  p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
+  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
     p.staged = true;
     p.nb = d.OH;
     p.slots = T;
     p.ebuf = per_pos * d.IH * d.IW;
     p.dbuf = d.E * d.OH * d.OW;
-    p.pad = kernels::depthwise_scratch_floats(d.g);
+    p.pad = cl ? 0 : kernels::depthwise_scratch_floats(d.g);
     p.yt = transposed ? d.P * d.OH * d.OW : 0;
     // The buffers are shared by the stages; only the padded planes are per slot.
     return p;
@@ -146,7 +149,6 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   p.dbuf = d.E * nb * d.OW;
   p.pad = cl ? 0 : kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
   p.yt = transposed ? d.P * nb * d.OW : 0;
-  p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
   return p;
 }
 
@@ -237,7 +239,7 @@ class DepthwiseBlock final : public OpKernel {
     const Plan today = make_plan(d, ctx.threads, false);
     const bool cl = expand && we_.pack_once(ctx.input(kWe).value, [&] {
       return kernels::gemm_uses_netlite(ctx.gemm) && wp_.owned() && wp_.rows() == P && wp_.cols() == E &&
-             we_.rows() == E && we_.cols() == C && !today.staged && d.IH * d.IW <= kChannelsLastMaxPositions &&
+             we_.rows() == E && we_.cols() == C && d.IH * d.IW <= kChannelsLastMaxPositions &&
              d.OH * d.OW <= kChannelsLastMaxPositions;
     });
     const bool tp = wp_.pack_once(ctx.input(kWp).value, [&] {
@@ -465,20 +467,8 @@ class DepthwiseBlock final : public OpKernel {
       expand_rows_cl(d, a, n, lo + keep, hi, ebuf + keep * row);
       have_lo = lo;
       have_hi = hi;
-      kernels::DwChannelsLast dw;
-      dw.x = ebuf;
-      dw.ldx = d.E;
-      dw.w = a.wd_taps;
-      dw.ldw = d.E;
-      dw.bias = a.bd;
-      dw.y = dbuf;
-      dw.ldy = d.E;
-      dw.c0 = 0;
-      dw.c1 = d.E;
-      dw.clamp = a.dw_ep.clamp;
-      dw.lo = a.dw_ep.lo;
-      dw.hi = a.dw_ep.hi;
-      kernels::depthwise_channels_last(band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0])), dw);
+      kernels::depthwise_channels_last(band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0])),
+                                       depthwise_args(d, a, ebuf, dbuf));
       // Y^T [positions x P] = D^T Wp^T, D^T read in place, then stored back transposed.
       const int64_t off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
       const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
@@ -538,8 +528,82 @@ class DepthwiseBlock final : public OpKernel {
     }
   }
 
+  // Image n channels last in two stages over the pool: each thread expands and
+  // convolves its own channels (the depthwise conv reads no other channel), then
+  // each projects into its own output channels.
+  static void run_staged_cl(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n,
+                            float* scratch) {
+    float* ebuf = scratch;
+    float* dbuf = scratch + p.ebuf;
+    float* yt = dbuf + p.dbuf;
+    const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW, IHW = d.IH * d.IW;
+    ctx.pool->parallel_for((d.E + nr - 1) / nr, [&](int64_t b, int64_t e) {
+      const int64_t c0 = b * nr, c1 = std::min(d.E, e * nr);
+      kernels::GemmArgs g;
+      g.trans_a = true;
+      g.M = IHW;
+      g.N = c1 - c0;
+      g.K = d.C;
+      g.A = a.x + n * d.C * IHW;
+      g.lda = IHW;
+      a.we_packed->set_b(g, c0);
+      g.C = ebuf + c0;
+      g.ldc = d.E;
+      g.mr = kernels::gemm_kernel_mr_for(IHW);
+      kernels::sgemm(g, nullptr, a.gemm);
+      kernels::channels_last_bias_act(ebuf + c0, IHW, c1 - c0, d.E, a.expand_ep.bias ? a.expand_ep.bias + c0 : nullptr,
+                                      a.expand_ep.clamp, a.expand_ep.lo, a.expand_ep.hi);
+      kernels::DwChannelsLast dw = depthwise_args(d, a, ebuf, dbuf);
+      dw.c0 = c0;
+      dw.c1 = c1;
+      kernels::depthwise_channels_last(d.g, dw);
+    }, 1);
+    const int64_t off = n * d.P * plane;
+    const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
+    const float lo = a.r ? a.res_lo : a.project_ep.lo, hi = a.r ? a.res_hi : a.project_ep.hi;
+    ctx.pool->parallel_for((d.P + nr - 1) / nr, [&](int64_t b, int64_t e) {
+      const int64_t j0 = b * nr, j1 = std::min(d.P, e * nr);
+      kernels::GemmArgs g;
+      g.M = plane;
+      g.N = j1 - j0;
+      g.K = d.E;
+      g.A = dbuf;
+      g.lda = d.E;
+      a.wp_packed->set_b(g, j0);
+      g.C = yt + j0;
+      g.ldc = d.P;
+      g.mr = kernels::gemm_kernel_mr_for(plane);
+      kernels::sgemm(g, nullptr, a.gemm);
+      kernels::gemm_transpose_epilogue(yt + j0, d.P, plane, j1 - j0, a.y + off + j0 * plane, plane,
+                                       a.bp ? a.bp + j0 : nullptr, a.r ? a.r + off + j0 * plane : nullptr, clamp, lo,
+                                       hi);
+    }, 1);
+  }
+
+  // The channels-last depthwise conv of all channels from src to dst (positions x E).
+  static kernels::DwChannelsLast depthwise_args(const Dims& d, const Args& a, const float* src, float* dst) {
+    kernels::DwChannelsLast dw;
+    dw.x = src;
+    dw.ldx = d.E;
+    dw.w = a.wd_taps;
+    dw.ldw = d.E;
+    dw.bias = a.bd;
+    dw.y = dst;
+    dw.ldy = d.E;
+    dw.c0 = 0;
+    dw.c1 = d.E;
+    dw.clamp = a.dw_ep.clamp;
+    dw.lo = a.dw_ep.lo;
+    dw.hi = a.dw_ep.hi;
+    return dw;
+  }
+
   // Image n in three stages, each split over the pool.
   void run_staged(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n, float* scratch) const {
+    if (p.cl) {
+      run_staged_cl(ctx, d, p, a, n, scratch);
+      return;
+    }
     float* ebuf = scratch;
     float* dbuf = scratch + p.ebuf;
     float* yt = dbuf + p.dbuf;
