@@ -78,6 +78,10 @@ NETLITE_TEST(conv_winograd_matches_direct) {
       // (TW = 3..7 tiles; partial last tile columns and rows; row chunks).
       {1, 8, 16, 40, 8, 1, 1, 1, 1, 1, 1},    {1, 8, 16, 41, 9, 1, 1, 1, 1, 2, 2},
       {1, 8, 12, 60, 10, 1, 1, 1, 1, 0, 1},   {2, 8, 12, 63, 11, 0, 1, 2, 1, 1, 3},
+      // F(4x4) input transform with 16 / TW tile rows per vector: TW = 4, 5, 6 (7: 27x27
+      // above), a last vector with fewer rows, asymmetric pads, row chunks.
+      {1, 8, 16, 64, 16, 1, 1, 1, 1, 1, 1},   {2, 16, 9, 37, 18, 1, 1, 1, 1, 0, 3},
+      {1, 16, 10, 50, 21, 0, 1, 2, 1, 2, 2},
   };
   // Error relative to 1 + |y|. F(2x2) stays below 4e-5 here (C=64: 3.7e-5);
   // F(4x4)'s transforms (entries up to 5 in B, 8 in A, 1/24 in G) amplify fp32
