@@ -158,7 +158,18 @@ void gemm_pack_b_full_with_kernel(int index, bool trans_b, const float* B, int64
 size_t gemm_workspace_resident_bytes();
 size_t gemm_workspace_set_bytes();
 int gemm_workspace_count();
+// gemm_transpose_epilogue's portable form (what runs without AVX-512).
+void gemm_transpose_epilogue_portable(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,
+                                      int64_t ldd, const float* bias, const float* res, bool clamp, float lo,
+                                      float hi);
 }  // namespace testing
+
+namespace x86 {
+// gemm_transpose_epilogue in AVX-512 (x86/gemm_transpose_avx512.cc; callers check
+// the CPU first), bit-identical to the portable form.
+void gemm_transpose_epilogue_avx512(const float* src, int64_t lds, int64_t rows, int64_t cols, float* dst,
+                                    int64_t ldd, const float* bias, const float* res, bool clamp, float lo, float hi);
+}  // namespace x86
 
 }  // namespace kernels
 }  // namespace netlite
