@@ -3,30 +3,25 @@
 #include "dw_channels_last.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace netlite {
 namespace kernels {
 
+// Channel by channel through the plane-at-a-time reference (conv.cc).
 void depthwise_channels_last_reference(const ConvShape& g, const DwChannelsLast& a) {
-  const int64_t IH = g.in[0], IW = g.in[1], OH = g.out[0], OW = g.out[1];
-  const int64_t KH = g.kernel[0], KW = g.kernel[1];
-  for (int64_t oh = 0; oh < OH; ++oh)
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      float* yq = a.y + (oh * OW + ow) * a.ldy;
-      for (int64_t c = a.c0; c < a.c1; ++c) {
-        float acc = a.bias ? a.bias[c] : 0.0f;
-        for (int64_t kh = 0; kh < KH; ++kh) {
-          const int64_t ih = oh * g.stride[0] - g.pad[0] + kh * g.dilation[0];
-          if (ih < 0 || ih >= IH) continue;
-          for (int64_t kw = 0; kw < KW; ++kw) {
-            const int64_t iw = ow * g.stride[1] - g.pad[1] + kw * g.dilation[1];
-            if (iw < 0 || iw >= IW) continue;
-            acc += a.w[(kh * KW + kw) * a.ldw + c] * a.x[(ih * IW + iw) * a.ldx + c];
-          }
-        }
-        yq[c] = a.clamp ? std::min(std::max(acc, a.lo), a.hi) : acc;
-      }
-    }
+  const int64_t P = g.in[0] * g.in[1], Q = g.out[0] * g.out[1], taps = g.kernel[0] * g.kernel[1];
+  std::vector<float> plane(static_cast<size_t>(P)), w(static_cast<size_t>(taps)), out(static_cast<size_t>(Q));
+  Epilogue e;
+  e.clamp = a.clamp;
+  e.lo = a.lo;
+  e.hi = a.hi;
+  for (int64_t c = a.c0; c < a.c1; ++c) {
+    for (int64_t p = 0; p < P; ++p) plane[size_t(p)] = a.x[p * a.ldx + c];
+    for (int64_t k = 0; k < taps; ++k) w[size_t(k)] = a.w[k * a.ldw + c];
+    depthwise_conv2d_plane_reference(g, plane.data(), w.data(), a.bias ? a.bias[c] : 0.0f, e, out.data());
+    for (int64_t q = 0; q < Q; ++q) a.y[q * a.ldy + c] = out[size_t(q)];
+  }
 }
 
 void depthwise_channels_last(const ConvShape& g, const DwChannelsLast& a) {
