@@ -185,6 +185,7 @@ class DepthwiseBlock final : public OpKernel {
       fail(StatusCode::InvalidModel, node.describe(), ": takes at most ", int(kInputs), " inputs");
     if (node.inputs.size() > size_t(kWp)) wp_.prepare(node, graph, kWp);
     we_.prepare(node, graph, kWe);
+    wd_.prepare(node, graph, kWd);  // only for owned(): the taps are made tap-major in place
   }
 
   bool uses_sgemm() const override { return true; }
@@ -293,10 +294,11 @@ class DepthwiseBlock final : public OpKernel {
     float* scratch = static_cast<float*>(ctx.scratch);
     if (cl) {
       a.we_packed = &we_;
-      // The tap-major copy made at the first plan, or one made now for a depthwise
-      // weight that was not a constant then.
-      const float* taps = taps_ready_.load(std::memory_order_acquire) ? taps_.data() : nullptr;
-      if (!taps || taps_src_ != a.wd) {
+      // The weight made tap-major at the first plan (in place, or in a copy), or a
+      // copy made now for a depthwise weight that was not a constant then.
+      const bool ready = taps_ready_.load(std::memory_order_acquire);
+      const float* taps = ready && taps_src_ == a.wd ? taps_at_ : nullptr;
+      if (!taps) {
         kernels::depthwise_taps_major(a.wd, E, ws[2] * ws[3], scratch);
         taps = scratch;
       }
@@ -626,15 +628,26 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   // Channels last: the depthwise weight made tap-major, once, at the first plan
-  // that finds it constant (runs with another weight make their own copy).
+  // that finds it constant: in place when the model owns it and this node alone
+  // reads it (the usual layout is never read again: the block runs channels last
+  // for good), else in a copy the kernel holds (runs with another weight make
+  // their own).
   void prepare_taps(const Tensor& wd) const {
     std::call_once(taps_once_, [&] {
       if (wd.shape.size() != 4) return;
       const int64_t E = wd.shape[0], k = wd.shape[2] * wd.shape[3];
-      taps_.resize(size_t(E * k));
-      kernels::depthwise_taps_major(wd.ptr<float>(), E, k, taps_.data());
-      taps_src_ = wd.ptr<float>();
-      taps_bytes_.store(taps_.size() * sizeof(float), std::memory_order_relaxed);
+      const float* src = wd.ptr<float>();
+      if (wd_.owned() && wd_.weight() == src) {
+        const std::vector<float> original(src, src + E * k);
+        kernels::depthwise_taps_major(original.data(), E, k, const_cast<float*>(src));
+        taps_at_ = src;
+      } else {
+        taps_.resize(size_t(E * k));
+        kernels::depthwise_taps_major(src, E, k, taps_.data());
+        taps_at_ = taps_.data();
+        taps_bytes_.store(taps_.size() * sizeof(float), std::memory_order_relaxed);
+      }
+      taps_src_ = src;
       taps_ready_.store(true, std::memory_order_release);
     });
   }
@@ -644,9 +657,11 @@ class DepthwiseBlock final : public OpKernel {
   // The project weights, packed in place by the first plan that decides for it;
   // the expand weights too when that plan runs the block channels last.
   InPlacePackedWeights wp_, we_;
+  InPlacePackedWeights wd_;  // never packed: records whether Wd may be rewritten in place
   mutable std::once_flag taps_once_;
   mutable std::vector<float> taps_;
-  mutable const float* taps_src_ = nullptr;
+  mutable const float* taps_src_ = nullptr;  // the weight the taps were made from
+  mutable const float* taps_at_ = nullptr;   // the tap-major weight (taps_src_ itself, or taps_)
   mutable std::atomic<bool> taps_ready_{false};
   mutable std::atomic<size_t> taps_bytes_{0};
 };
