@@ -106,8 +106,8 @@ struct Plan {
   int64_t slots = 1;
   int64_t ebuf = 0, dbuf = 0, pad = 0;  // floats per slot: expanded rows, depthwise rows, padded plane
   int64_t yt = 0;  // the transposed project's Y^T (per slot; staged: one for the image)
-  bool cl = false;   // channels last (never staged); ebuf / dbuf hold positions x E
-  int64_t taps = 0;  // floats for the tap-major depthwise weight (channels last, once)
+  bool cl = false;   // channels last: ebuf / dbuf hold positions x E (staged: the whole image)
+  int64_t taps = 0;  // channels last: room for a per-run tap-major copy of a non-constant Wd
   int64_t slot_floats() const { return ebuf + dbuf + pad + yt; }
 };
 
