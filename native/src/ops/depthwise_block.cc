@@ -390,7 +390,7 @@ class DepthwiseBlock final : public OpKernel {
     const int64_t plane = d.OH * d.OW, off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
     if (a.wp_packed) {
       // On one thread: only a plan after a banded first plan (see infer) can be staged here.
-      project_transposed(d, a, off, cols, src, lds, yt);
+      project_transposed(d, a, off, cols, src, lds, true, yt, 0, d.P);
       return;
     }
     const kernels::GemmArgs g = pointwise_gemm(d.P, cols, d.E, a.wp, src, lds, a.y + off, plane, a.project_ep);
@@ -407,47 +407,51 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   // Y^T [cols x P] = D^T Wp^T on the packed weights, then Y (at a.y + off, plane
-  // stride OH*OW) = Y^T transposed, with the bias, residual and activation.
+  // stride OH*OW) = Y^T transposed, with the bias, residual and activation; output
+  // channels [j0, j1) only (j0 on a strip boundary). D is read transposed (trans_a:
+  // E x positions, row stride lds) or, channels last, in place (positions x E).
   static void project_transposed(const Dims& d, const Args& a, int64_t off, int64_t cols, const float* src,
-                                 int64_t lds, float* yt) {
+                                 int64_t lds, bool trans_a, float* yt, int64_t j0, int64_t j1) {
     const int64_t plane = d.OH * d.OW;
     // With a residual, project_ep is the bias alone and the activation follows the add.
     const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
     const float lo = a.r ? a.res_lo : a.project_ep.lo, hi = a.r ? a.res_hi : a.project_ep.hi;
     kernels::GemmArgs g;
-    g.trans_a = true;
+    g.trans_a = trans_a;
     g.M = cols;
-    g.N = d.P;
+    g.N = j1 - j0;
     g.K = d.E;
     g.A = src;
     g.lda = lds;
-    a.wp_packed->set_b(g, 0);
-    g.C = yt;
+    a.wp_packed->set_b(g, j0);
+    g.C = yt + j0;
     g.ldc = d.P;
     g.mr = kernels::gemm_kernel_mr_for(cols);
     kernels::sgemm(g, nullptr, a.gemm);
-    kernels::gemm_transpose_epilogue(yt, d.P, cols, d.P, a.y + off, plane, a.bp, a.r ? a.r + off : nullptr, clamp, lo,
+    kernels::gemm_transpose_epilogue(yt + j0, d.P, cols, j1 - j0, a.y + off + j0 * plane, plane,
+                                     a.bp ? a.bp + j0 : nullptr, a.r ? a.r + off + j0 * plane : nullptr, clamp, lo,
                                      hi);
   }
 
-  // Channels last: expand GEMM of input rows [r0, r1) of image n into dst
-  // (positions x E), then its bias and activation.
-  static void expand_rows_cl(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, float* dst) {
+  // Channels last: expand GEMM of input rows [r0, r1) of image n, channels [c0, c1)
+  // (c0 on a strip boundary), into dst (positions x E), then its bias and activation.
+  static void expand_rows_cl(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                             float* dst) {
     if (r1 <= r0) return;
     kernels::GemmArgs g;
     g.trans_a = true;
     g.M = (r1 - r0) * d.IW;
-    g.N = d.E;
+    g.N = c1 - c0;
     g.K = d.C;
     g.A = a.x + n * d.C * d.IH * d.IW + r0 * d.IW;
     g.lda = d.IH * d.IW;
-    a.we_packed->set_b(g, 0);
-    g.C = dst;
+    a.we_packed->set_b(g, c0);
+    g.C = dst + c0;
     g.ldc = d.E;
     g.mr = kernels::gemm_kernel_mr_for(g.M);
     kernels::sgemm(g, nullptr, a.gemm);
-    kernels::channels_last_bias_act(dst, g.M, d.E, d.E, a.expand_ep.bias, a.expand_ep.clamp, a.expand_ep.lo,
-                                    a.expand_ep.hi);
+    kernels::channels_last_bias_act(dst + c0, g.M, c1 - c0, d.E, a.expand_ep.bias ? a.expand_ep.bias + c0 : nullptr,
+                                    a.expand_ep.clamp, a.expand_ep.lo, a.expand_ep.hi);
   }
 
   // run_range channels last: ebuf holds the band's input rows as positions x E,
@@ -468,28 +472,13 @@ class DepthwiseBlock final : public OpKernel {
         keep = have_hi - lo;
         if (lo > have_lo) std::memmove(ebuf, ebuf + (lo - have_lo) * row, size_t(keep * row) * sizeof(float));
       }
-      expand_rows_cl(d, a, n, lo + keep, hi, ebuf + keep * row);
+      expand_rows_cl(d, a, n, lo + keep, hi, 0, d.E, ebuf + keep * row);
       have_lo = lo;
       have_hi = hi;
       kernels::depthwise_channels_last(band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0])),
                                        depthwise_args(d, a, ebuf, dbuf));
       // Y^T [positions x P] = D^T Wp^T, D^T read in place, then stored back transposed.
-      const int64_t off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
-      const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
-      const float lo_v = a.r ? a.res_lo : a.project_ep.lo, hi_v = a.r ? a.res_hi : a.project_ep.hi;
-      kernels::GemmArgs g;
-      g.M = cols;
-      g.N = d.P;
-      g.K = d.E;
-      g.A = dbuf;
-      g.lda = d.E;
-      a.wp_packed->set_b(g, 0);
-      g.C = yt;
-      g.ldc = d.P;
-      g.mr = kernels::gemm_kernel_mr_for(cols);
-      kernels::sgemm(g, nullptr, a.gemm);
-      kernels::gemm_transpose_epilogue(yt, d.P, cols, d.P, a.y + off, plane, a.bp, a.r ? a.r + off : nullptr, clamp,
-                                       lo_v, hi_v);
+      project_transposed(d, a, n * d.P * plane + o0 * d.OW, (o1 - o0) * d.OW, dbuf, d.E, false, yt, 0, d.P);
     }
   }
 
@@ -540,47 +529,17 @@ class DepthwiseBlock final : public OpKernel {
     float* ebuf = scratch;
     float* dbuf = scratch + p.ebuf;
     float* yt = dbuf + p.dbuf;
-    const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW, IHW = d.IH * d.IW;
+    const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW;
     ctx.pool->parallel_for((d.E + nr - 1) / nr, [&](int64_t b, int64_t e) {
       const int64_t c0 = b * nr, c1 = std::min(d.E, e * nr);
-      kernels::GemmArgs g;
-      g.trans_a = true;
-      g.M = IHW;
-      g.N = c1 - c0;
-      g.K = d.C;
-      g.A = a.x + n * d.C * IHW;
-      g.lda = IHW;
-      a.we_packed->set_b(g, c0);
-      g.C = ebuf + c0;
-      g.ldc = d.E;
-      g.mr = kernels::gemm_kernel_mr_for(IHW);
-      kernels::sgemm(g, nullptr, a.gemm);
-      kernels::channels_last_bias_act(ebuf + c0, IHW, c1 - c0, d.E, a.expand_ep.bias ? a.expand_ep.bias + c0 : nullptr,
-                                      a.expand_ep.clamp, a.expand_ep.lo, a.expand_ep.hi);
+      expand_rows_cl(d, a, n, 0, d.IH, c0, c1, ebuf);
       kernels::DwChannelsLast dw = depthwise_args(d, a, ebuf, dbuf);
       dw.c0 = c0;
       dw.c1 = c1;
       kernels::depthwise_channels_last(d.g, dw);
     }, 1);
-    const int64_t off = n * d.P * plane;
-    const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
-    const float lo = a.r ? a.res_lo : a.project_ep.lo, hi = a.r ? a.res_hi : a.project_ep.hi;
     ctx.pool->parallel_for((d.P + nr - 1) / nr, [&](int64_t b, int64_t e) {
-      const int64_t j0 = b * nr, j1 = std::min(d.P, e * nr);
-      kernels::GemmArgs g;
-      g.M = plane;
-      g.N = j1 - j0;
-      g.K = d.E;
-      g.A = dbuf;
-      g.lda = d.E;
-      a.wp_packed->set_b(g, j0);
-      g.C = yt + j0;
-      g.ldc = d.P;
-      g.mr = kernels::gemm_kernel_mr_for(plane);
-      kernels::sgemm(g, nullptr, a.gemm);
-      kernels::gemm_transpose_epilogue(yt + j0, d.P, plane, j1 - j0, a.y + off + j0 * plane, plane,
-                                       a.bp ? a.bp + j0 : nullptr, a.r ? a.r + off + j0 * plane : nullptr, clamp, lo,
-                                       hi);
+      project_transposed(d, a, n * d.P * plane, plane, dbuf, d.E, false, yt, b * nr, std::min(d.P, e * nr));
     }, 1);
   }
 
