@@ -140,6 +140,116 @@ NETLITE_QDW_TARGET void plane_wide(const ConvShape& g, uintptr_t x, const int32_
   }
 }
 
+// Kernels of 3 rows and at most 4 taps a row, vertical dilation 1, vertical stride 1 or 2
+// (MobileNet's 3x3 layers on planes wider than 16): RS output rows per step share the
+// permuted taps of the input rows they have in common, and one 64-byte load of an input
+// row feeds every 16-output column block whose taps lie in it (3 at stride 1). The
+// column blocks, their windows and masks depend only on the geometry (ColPlan, built
+// once per call); the rows' validity only on the row.
+constexpr int kColMaxGroups = 32;  // windows per output row (96 * 16 outputs at stride 1)
+constexpr int kColMaxBlocks = 3;   // 16-output blocks per window
+// Output rows per step at vertical stride 1 and 2 (a power of 2; the last rows of a band go
+// in steps of half as many, down to one). Stride 1 shares 4 input rows of every 6 loaded;
+// stride 2 only 1 of 5, which more rows per step did not make faster.
+constexpr int kRowsS1 = 4, kRowsS2 = 2;
+
+struct ColPlan {
+  int64_t groups = 0;
+  int64_t base[kColMaxGroups];     // input column of the window's byte 0 (may be negative)
+  __mmask64 mask[kColMaxGroups];   // window bytes inside the row
+  int64_t ow[kColMaxGroups];       // first output column of the window's first block
+  int blocks[kColMaxGroups];       // 16-output blocks in the window
+  alignas(64) uint8_t idx[kColMaxBlocks][64];  // block p, lane j, tap t: byte (p * 16 + j) * SW + t * DW
+};
+
+NETLITE_QDW_INLINE bool build_col_plan(const ConvShape& g, ColPlan* p) {
+  const int64_t IW = g.in[1], OW = g.out[1], KW = g.kernel[1], SW = g.stride[1], DW = g.dilation[1], PW = g.pad[1];
+  if (KW > 4 || OW < 1) return false;
+  // Blocks per window: the last tap of the last block's last lane must lie in the 64 bytes.
+  // Tap slots past KW carry weight 0, so whatever byte their wrapped index picks is harmless.
+  int64_t per = 0;
+  while (per < kColMaxBlocks && (per * 16 + 15) * SW + (KW - 1) * DW < 64) ++per;
+  if (per == 0) return false;
+  const int64_t nblocks = (OW + 15) / 16, groups = (nblocks + per - 1) / per;
+  if (groups > kColMaxGroups) return false;
+  p->groups = groups;
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    p->ow[gi] = gi * per * 16;
+    p->base[gi] = p->ow[gi] * SW - PW;
+    p->mask[gi] = window_mask(p->base[gi], IW);
+    p->blocks[gi] = int(std::min(per, nblocks - gi * per));
+  }
+  for (int64_t b = 0; b < kColMaxBlocks; ++b)
+    for (int j = 0; j < 16; ++j)
+      for (int t = 0; t < 4; ++t) p->idx[b][j * 4 + t] = uint8_t(((b * 16 + j) * SW + t * DW) & 63);
+  return true;
+}
+
+// Channel weights [3][KW] (KW <= 4) as each row's taps in one dword (bytes past KW 0),
+// broadcast: a masked load and a byte permute per row instead of a scalar packing loop.
+struct K3Weights {
+  __m512i idx[3];
+  __mmask64 taps;  // bytes t < KW of every dword
+  NETLITE_QDW_INLINE explicit K3Weights(int64_t KW) {
+    taps = 0;
+    for (int j = 0; j < 16; ++j) taps |= ((__mmask64(1) << KW) - 1) << (4 * j);
+    for (int kh = 0; kh < 3; ++kh) {
+      uint32_t v = 0;
+      for (int t = 0; t < 4; ++t) v |= uint32_t((kh * KW + t) & 63) << (8 * t);
+      idx[kh] = _mm512_set1_epi32(int32_t(v));
+    }
+  }
+};
+
+template <int RS, int SH>
+NETLITE_QDW_TARGET void plane_k3(const ColPlan& cp, const ConvShape& g, uintptr_t x, __m512i wv0, __m512i wv1,
+                                 __m512i wv2, __m512i flip, __m512i pad, __m512i init, __m512 scale, __m512 offset,
+                                 __m512 lo, __m512 hi, __m512i zp, int64_t oh0, int64_t oh1, uint8_t* y) {
+  constexpr int NR = (RS - 1) * SH + 3;  // input rows of one step
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1], PH = g.pad[0];
+  int64_t oh = oh0;
+  for (; oh + RS <= oh1; oh += RS) {
+    uintptr_t rows[NR];
+    __mmask64 valid[NR];
+#pragma GCC unroll 16
+    for (int k = 0; k < NR; ++k) {
+      const int64_t ih = oh * SH - PH + k;
+      const bool in = ih >= 0 && ih < IH;
+      valid[k] = in ? ~__mmask64(0) : 0;
+      rows[k] = x + uintptr_t((in ? ih : 0) * IW);
+    }
+    uint8_t* yr = y + oh * OW;
+    for (int64_t gi = 0; gi < cp.groups; ++gi) {
+      const int64_t base = cp.base[gi];
+      const __mmask64 m = cp.mask[gi];
+      __m512i L[NR];
+#pragma GCC unroll 16
+      for (int k = 0; k < NR; ++k)  // masked-off bytes are not accessed, so the window may start before the row
+        L[k] = _mm512_xor_si512(
+            _mm512_mask_loadu_epi8(pad, m & valid[k], reinterpret_cast<const void*>(rows[k] + uintptr_t(base))), flip);
+      const int nb = cp.blocks[gi];
+      for (int b = 0; b < nb; ++b) {
+        const __m512i idx = _mm512_load_si512(cp.idx[b]);
+        __m512i P[NR];
+#pragma GCC unroll 16
+        for (int k = 0; k < NR; ++k) P[k] = _mm512_permutexvar_epi8(idx, L[k]);
+        const int64_t ow = cp.ow[gi] + 16 * b;
+#pragma GCC unroll 8
+        for (int r = 0; r < RS; ++r) {
+          __m512i acc = _mm512_dpbusd_epi32(init, P[r * SH], wv0);
+          acc = _mm512_dpbusd_epi32(acc, P[r * SH + 1], wv1);
+          acc = _mm512_dpbusd_epi32(acc, P[r * SH + 2], wv2);
+          requant_store(acc, scale, offset, lo, hi, zp, yr + r * OW + ow, OW - ow);
+        }
+      }
+    }
+  }
+  if constexpr (RS > 1) {
+    if (oh < oh1)
+      plane_k3<RS / 2, SH>(cp, g, x, wv0, wv1, wv2, flip, pad, init, scale, offset, lo, hi, zp, oh, oh1, y);
+  }
+}
+
 // Channel c's zero-point correction and requantization, broadcast.
 struct ChannelRequant {
   NETLITE_QDW_INLINE ChannelRequant(const QDepthwiseArgs& a, int64_t c)
@@ -229,13 +339,12 @@ NETLITE_QDW_INLINE bool build_small_plan(const ConvShape& g, int64_t oh0, int64_
   return true;
 }
 
+// wv[t]: taps 4t .. 4t + 3 of the channel (flattened over (kh, kw)), broadcast.
 template <bool TwoSources>
-NETLITE_QDW_TARGET void plane_small(const SmallPlan& p, uintptr_t x, const int32_t* w4, __m512i flip, __m512i pad,
+NETLITE_QDW_TARGET void plane_small(const SmallPlan& p, uintptr_t x, const __m512i* wv, __m512i flip, __m512i pad,
                                     __m512i init, __m512 scale, __m512 offset, __m512 lo, __m512 hi, __m512i zp,
                                     uint8_t* y) {
   const int64_t tg = p.tap_groups;
-  __m512i wv[kSmallMaxTapGroups];
-  for (int64_t t = 0; t < tg; ++t) wv[t] = _mm512_set1_epi32(w4[t]);
   for (int64_t gi = 0; gi < p.groups; ++gi) {
     const uintptr_t src = x + uintptr_t(p.win_start[gi]);  // masked-off bytes are not accessed
     const __m512i w0 = _mm512_xor_si512(
@@ -278,29 +387,51 @@ NETLITE_QDW_TARGET void qdepthwise_avx512(const ConvShape& g, const uint8_t* x, 
   // Taps outside the image read the zero point (raw domain), which acc_init cancels.
   const __m512i pad = _mm512_set1_epi8(char(uint8_t(a.x_zero_u8) ^ flip_byte));
   const __m512i zp = _mm512_set1_epi32(a.zero_point);
-  int32_t w4[256];
+  // Rows of at least 12 outputs go through plane_k3 when the kernel allows (MobileNet's 3x3
+  // layers down to 14x14); narrower rows fill vectors better several at a time (plane_small).
+  ColPlan cols;
+  const bool k3 = OW >= 12 && groups == 1 && KH == 3 && g.dilation[0] == 1 && (g.stride[0] == 1 || g.stride[0] == 2) &&
+                  build_col_plan(g, &cols);
+  if (k3) {
+    const K3Weights kw(KW);
+    for (int64_t c = c0; c < c1; ++c) {
+      const __m512i wc = _mm512_maskz_loadu_epi8((__mmask64(1) << (3 * KW)) - 1, a.w + c * 3 * KW);
+      const __m512i wv0 = _mm512_maskz_permutexvar_epi8(kw.taps, kw.idx[0], wc);
+      const __m512i wv1 = _mm512_maskz_permutexvar_epi8(kw.taps, kw.idx[1], wc);
+      const __m512i wv2 = _mm512_maskz_permutexvar_epi8(kw.taps, kw.idx[2], wc);
+      const ChannelRequant q(a, c);
+      const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
+      uint8_t* yc = y + c * OH * OW;
+      if (g.stride[0] == 1)
+        plane_k3<kRowsS1, 1>(cols, g, xc, wv0, wv1, wv2, flip, pad, q.init, q.scale, q.offset, q.lo, q.hi, zp, oh0,
+                             oh1, yc);
+      else
+        plane_k3<kRowsS2, 2>(cols, g, xc, wv0, wv1, wv2, flip, pad, q.init, q.scale, q.offset, q.lo, q.hi, zp, oh0,
+                             oh1, yc);
+    }
+    return;
+  }
   SmallPlan small;
   if (build_small_plan(g, oh0, oh1, &small)) {
     // Pad: padded taps read the zero point in the flipped (u8) domain, like the windows.
     const __m512i pad_u8 = _mm512_set1_epi8(char(uint8_t(a.x_zero_u8)));
+    const int64_t taps = KH * KW;  // <= 12
     for (int64_t c = c0; c < c1; ++c) {
-      const int8_t* w = a.w + c * KH * KW;
-      for (int64_t t = 0; t < small.tap_groups; ++t) {  // taps flattened over (kh, kw), 4 per group
-        uint32_t v = 0;
-        for (int b = 0; b < 4; ++b)
-          if (4 * t + b < KH * KW) v |= uint32_t(uint8_t(w[4 * t + b])) << (8 * b);
-        w4[t] = int32_t(v);
-      }
+      // Taps flattened over (kh, kw), 4 per group, taps past the kernel 0.
+      const __m512i wc = _mm512_maskz_loadu_epi8((__mmask64(1) << taps) - 1, a.w + c * taps);
+      __m512i wv[kSmallMaxTapGroups];
+      for (int64_t t = 0; t < small.tap_groups; ++t) wv[t] = _mm512_permutexvar_epi32(_mm512_set1_epi32(int(t)), wc);
       const ChannelRequant q(a, c);
       const uintptr_t xc = reinterpret_cast<uintptr_t>(x) + uintptr_t(c * IH * IW);
       uint8_t* yc = y + c * OH * OW;
       if (small.two_sources)
-        plane_small<true>(small, xc, w4, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
+        plane_small<true>(small, xc, wv, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
       else
-        plane_small<false>(small, xc, w4, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
+        plane_small<false>(small, xc, wv, flip, pad_u8, q.init, q.scale, q.offset, q.lo, q.hi, zp, yc);
     }
     return;
   }
+  int32_t w4[256];
   for (int64_t c = c0; c < c1; ++c) {
     // The plane's weights as 4-tap groups (taps past KW are 0).
     const int8_t* w = a.w + c * KH * KW;
