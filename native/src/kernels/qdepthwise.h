@@ -8,9 +8,11 @@
 // acc_init. The fast path, per 16 output columns and kernel row, gathers each
 // lane's 4 consecutive taps with vpermb (AVX-512 VBMI) from one masked 64-byte
 // load of the input row and multiplies them by the row's 4 weights with
-// vpdpbusd (VNNI). Rows of at most 16 outputs (14x14, 7x7 planes) go several at
-// a time: their outputs fill whole vectors, each lane's taps permuted from one
-// 128-byte window of input rows. Strides and dilations work while 15 * stride + 3 * dilation
+// vpdpbusd (VNNI). Kernels of 3 rows on rows of 12 outputs or more go 4 output
+// rows at a time (2 at stride 2), sharing the permuted taps of their common input
+// rows, one load of an input row feeding up to 3 blocks of 16 columns. Narrower
+// rows (7x7 planes) go several at a time: their outputs fill whole vectors, each
+// lane's taps permuted from one 128-byte window of input rows. Strides and dilations work while 15 * stride + 3 * dilation
 // < 64; other shapes, and CPUs without those instructions, use a portable loop
 // over a padded copy of the plane in scratch. All paths are bit-identical to
 // qdepthwise_reference.

@@ -3,8 +3,9 @@
 // one 64-byte load of the input row (masked at the borders, where the padding
 // value fills in), a vpermb that gives lane j the bytes [j*SW + t*DW] (t < 4),
 // and a vpdpbusd with the 4 weights broadcast. No padded copy of the plane.
-// Planes whose rows have at most 16 outputs take groups of rows at once from
-// one 128-byte window instead (plane_small).
+// Kernels of 3 rows on rows of 12 outputs or more share loads and permutes
+// across output rows and column blocks (plane_k3); narrower rows take groups of
+// rows at once from one 128-byte window (plane_small).
 #include "../qdepthwise.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
