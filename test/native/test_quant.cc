@@ -276,6 +276,26 @@ NETLITE_TEST(quant_qgemm_rows_matches_reference) {
       }
 }
 
+// The panel packer (AVX-512 where the CPU has it, SSE2 / scalar otherwise) byte for byte
+// against the reference: K off and on multiples of 4, column counts around the 16-, 32- and
+// 64-column steps, rows longer than n, both signs; bytes past the panel stay untouched.
+NETLITE_TEST(quant_qpack_panel_matches_reference) {
+  Rng r(12);
+  for (int64_t K : {1, 3, 4, 5, 8, 27, 96})
+    for (int64_t n : {1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 96, 127, 130, 200})
+      for (int flip = 0; flip < 2; ++flip) {
+        const int64_t ldb = n + (n % 3);
+        const std::vector<uint8_t> b = random_bytes(size_t(K * ldb), r);
+        const size_t bytes = k::qpanel_bytes(K, n);
+        std::vector<uint8_t> want(bytes + 64, 0xEE), fast(bytes + 64, 0xEE), portable(bytes + 64, 0xEE);
+        k::qpack_panel_reference(b.data(), ldb, K, n, flip, want.data());
+        k::qpack_panel(b.data(), ldb, K, n, flip, fast.data());
+        k::qpack_panel_portable(b.data(), ldb, K, n, flip, portable.data());
+        CHECK_MSG(fast == want && portable == want, "qpack_panel K=%lld n=%lld flip %d: fast %d portable %d",
+                  (long long)K, (long long)n, flip, int(fast == want), int(portable == want));
+      }
+}
+
 NETLITE_TEST(quant_qdepthwise_matches_reference) {
   Rng r(3);
   struct G { int64_t ih, iw, kh, kw, sh, sw, dh, dw, ph, pw, pe; };

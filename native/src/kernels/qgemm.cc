@@ -362,7 +362,25 @@ bool qpack_quantized_weights(const void* raw, bool raw_unsigned, const int32_t* 
   return true;
 }
 
+void qpack_panel_reference(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel) {
+  const int64_t np = qgemm_detail::round_up(n, kQCols), kp = (K + 3) / 4 * 4;
+  for (int64_t k = 0; k < kp; ++k)
+    for (int64_t j = 0; j < np; ++j)
+      panel[(k / 4) * np * 4 + j * 4 + k % 4] = k < K && j < n ? uint8_t(b[k * ldb + j] ^ (flip_sign ? 0x80 : 0)) : 0;
+}
+
 void qpack_panel(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel) {
+#if NETLITE_QGEMM_X86
+  static const bool avx512 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  }();
+  if (avx512) return x86::qpack_panel_avx512(b, ldb, K, n, flip_sign, panel);
+#endif
+  qpack_panel_portable(b, ldb, K, n, flip_sign, panel);
+}
+
+void qpack_panel_portable(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel) {
   const int64_t np = qgemm_detail::round_up(n, kQCols), groups = (K + 3) / 4;
   const uint8_t flip = flip_sign ? 0x80 : 0;
   static const uint8_t zeros[16] = {};

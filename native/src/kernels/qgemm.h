@@ -121,6 +121,10 @@ inline size_t qpanel_bytes(int64_t K, int64_t n) {
 // Packs B[k, j] = b[k * ldb + j] (j < n, k < K) into a panel (8-bit data;
 // flip_sign: s8 input, stored + 128). Lanes past K or n are 0.
 void qpack_panel(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel);
+// The portable form (SSE2 on x86, 16 columns at a time) that qpack_panel uses on
+// CPUs without AVX-512 BW, and the byte-by-byte reference both forms must equal.
+void qpack_panel_portable(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel);
+void qpack_panel_reference(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel);
 
 // im2col straight into a panel: for `channels` planes x (each g.in_size() bytes,
 // 2-D geometry), B[(c * KH + kh) * KW + kw, j] = the input tap of output
@@ -160,6 +164,8 @@ void qgemm_rows_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t m1, cons
                            const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 void qgemm_panel_avx2(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                       const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
+// qpack_panel in AVX-512 BW (x86/qgemm_avx512.cc); callers check the CPU.
+void qpack_panel_avx512(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel);
 }  // namespace x86
 
 }  // namespace kernels

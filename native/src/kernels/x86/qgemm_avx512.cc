@@ -150,6 +150,41 @@ NETLITE_QAVX512_TARGET void qgemm_rows_avx512vnni(const QPackedWeights& a, int64
   }
 }
 
+// 64 columns of a group of 4 rows at a time: bytes paired, then the pairs paired,
+// within each 128-bit lane (lane L then holds columns 16L + 4k .. 16L + 4k + 3
+// of result k), and a 4 x 4 transpose of the lanes. Columns past n load as 0.
+__attribute__((target("avx512f,avx512bw"))) void qpack_panel_avx512(const uint8_t* b, int64_t ldb, int64_t K,
+                                                                      int64_t n, bool flip_sign, uint8_t* panel) {
+  const int64_t np = (n + kQCols - 1) / kQCols * kQCols, groups = (K + 3) / 4;
+  const __m512i flip = _mm512_set1_epi8(char(flip_sign ? 0x80 : 0));
+  for (int64_t g = 0; g < groups; ++g) {
+    uint8_t* dst = panel + g * np * 4;
+    for (int64_t j = 0; j < np; j += 64) {
+      const int64_t left = n - j;
+      const __mmask64 m = left >= 64 ? ~__mmask64(0) : left <= 0 ? 0 : (__mmask64(1) << left) - 1;
+      __m512i r[4];
+      for (int t = 0; t < 4; ++t) {
+        const int64_t k = 4 * g + t;
+        r[t] = k < K ? _mm512_maskz_mov_epi8(m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, b + k * ldb + j), flip))
+                     : _mm512_setzero_si512();
+      }
+      const __m512i a = _mm512_unpacklo_epi8(r[0], r[1]), bb = _mm512_unpackhi_epi8(r[0], r[1]);
+      const __m512i c = _mm512_unpacklo_epi8(r[2], r[3]), d = _mm512_unpackhi_epi8(r[2], r[3]);
+      const __m512i e0 = _mm512_unpacklo_epi16(a, c), e1 = _mm512_unpackhi_epi16(a, c);
+      const __m512i e2 = _mm512_unpacklo_epi16(bb, d), e3 = _mm512_unpackhi_epi16(bb, d);
+      const __m512i t0 = _mm512_shuffle_i64x2(e0, e1, 0x44), t1 = _mm512_shuffle_i64x2(e2, e3, 0x44);
+      const __m512i t2 = _mm512_shuffle_i64x2(e0, e1, 0xEE), t3 = _mm512_shuffle_i64x2(e2, e3, 0xEE);
+      uint8_t* o = dst + j * 4;  // 16 columns (64 bytes) per vector; np - j is a multiple of 32
+      _mm512_storeu_si512(o, _mm512_shuffle_i64x2(t0, t1, 0x88));
+      _mm512_storeu_si512(o + 64, _mm512_shuffle_i64x2(t0, t1, 0xDD));
+      if (np - j > 32) {
+        _mm512_storeu_si512(o + 128, _mm512_shuffle_i64x2(t2, t3, 0x88));
+        _mm512_storeu_si512(o + 192, _mm512_shuffle_i64x2(t2, t3, 0xDD));
+      }
+    }
+  }
+}
+
 }  // namespace x86
 }  // namespace kernels
 }  // namespace netlite
