@@ -146,6 +146,45 @@ void copy_transposed(const Layout& l, const T* src, T* dst, ThreadPool* pool) {
 }
 
 template <typename T>
+void deinterleave_typed(int64_t C, int64_t b, int64_t e, const T* src, T* dst, int64_t plane) {
+  for (int64_t i = b; i < e; ++i)
+    for (int64_t c = 0; c < C; ++c) dst[c * plane + i] = src[i * C + c];
+}
+
+// The last two dims of l are a channel de-interleave (dst [C][n] from src [n][C],
+// 2 <= C <= 4): outer dims by odometer, the pixels in chunks over the pool.
+template <typename T>
+bool copy_deinterleaved(const Layout& l, const T* src, T* dst, ThreadPool* pool) {
+  const int nd = l.rank - 2;
+  if (nd < 0) return false;
+  const int64_t C = l.shape[nd], n = l.shape[nd + 1];
+  if (C < 2 || C > 4 || n < 64 || (sizeof(T) != 1 && sizeof(T) != 4) || l.ss[nd] != 1 || l.ss[nd + 1] != C ||
+      l.ds[nd + 1] != 1 || l.ds[nd] < n)
+    return false;
+  int64_t outer = 1;
+  for (int d = 0; d < nd; ++d) outer *= l.shape[d];
+  constexpr int64_t kChunk = 1 << 16;  // pixels per task (a multiple of 64): a 224x224 image is one
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  auto body = [&](int64_t b, int64_t e) {
+    int64_t idx[kMaxCopyRank];
+    int64_t so, dof;
+    int64_t o = b / chunks;
+    outer_offsets(l, nd, o, idx, so, dof);
+    for (int64_t w = b; w < e; ++w) {
+      while (o < w / chunks) {
+        outer_next(l, nd, idx, so, dof);
+        ++o;
+      }
+      const int64_t p0 = (w % chunks) * kChunk, p1 = std::min(n, p0 + kChunk);
+      deinterleave(sizeof(T), C, p1 - p0, src + so + p0 * C, dst + dof + p0, l.ds[nd]);
+    }
+  };
+  if (pool) pool->parallel_for(outer * chunks, body, 1);
+  else body(0, outer * chunks);
+  return true;
+}
+
+template <typename T>
 void copy_typed(Layout& l, const void* src, void* dst, ThreadPool* pool) {
   const T* sp = static_cast<const T*>(src);
   T* dp = static_cast<T*>(dst);
@@ -154,6 +193,7 @@ void copy_typed(Layout& l, const void* src, void* dst, ThreadPool* pool) {
     return;
   }
   const int last = l.rank - 1;
+  if (copy_deinterleaved<T>(l, sp, dp, pool)) return;
   if (l.rank >= 2 && l.ds[last] == 1 && l.ss[last] != 1 && l.ss[last] != 0 && l.shape[last] >= 8) {
     // A transpose: find the dim read contiguously and make it the second-to-last.
     int k = -1;
@@ -173,6 +213,31 @@ void copy_typed(Layout& l, const void* src, void* dst, ThreadPool* pool) {
 }
 
 }  // namespace copy_detail
+
+void deinterleave_reference(size_t elem_size, int64_t C, int64_t n, const void* src, void* dst, int64_t plane) {
+  switch (elem_size) {
+    case 1:
+      copy_detail::deinterleave_typed(C, 0, n, static_cast<const uint8_t*>(src), static_cast<uint8_t*>(dst), plane);
+      break;
+    case 2:
+      copy_detail::deinterleave_typed(C, 0, n, static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), plane);
+      break;
+    case 4:
+      copy_detail::deinterleave_typed(C, 0, n, static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), plane);
+      break;
+    case 8:
+      copy_detail::deinterleave_typed(C, 0, n, static_cast<const uint64_t*>(src), static_cast<uint64_t*>(dst), plane);
+      break;
+    default: break;
+  }
+}
+
+void deinterleave(size_t elem_size, int64_t C, int64_t n, const void* src, void* dst, int64_t plane) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (x86::deinterleave_avx512_usable() && x86::deinterleave_avx512(elem_size, C, n, src, dst, plane)) return;
+#endif
+  deinterleave_reference(elem_size, C, n, src, dst, plane);
+}
 
 void strided_copy(size_t elem_size, int rank, const int64_t* shape, const void* src, const int64_t* src_strides,
                   void* dst, const int64_t* dst_strides, ThreadPool* pool) {

@@ -29,6 +29,20 @@ void strided_copy(size_t elem_size, int rank, const int64_t* shape, const void* 
 void transpose(size_t elem_size, int rank, const int64_t* in_shape, const int64_t* perm, const void* src, void* dst,
                ThreadPool* pool);
 
+// Channel de-interleave, the NHWC -> NCHW transpose of an image with few channels
+// (transpose and strided_copy take it for 2-4 channels of 1- or 4-byte elements):
+//   dst[c * plane + i] = src[i * C + c]      (c < C, i < n)
+// AVX-512 VBMI where the CPU has it (kernels/x86/copy_avx512.cc), else the
+// portable loop, which is also the reference.
+void deinterleave(size_t elem_size, int64_t C, int64_t n, const void* src, void* dst, int64_t plane);
+void deinterleave_reference(size_t elem_size, int64_t C, int64_t n, const void* src, void* dst, int64_t plane);
+
+namespace x86 {
+bool deinterleave_avx512_usable();
+// False (nothing written) for element sizes other than 1 and 4 or C outside [2, 4].
+bool deinterleave_avx512(size_t elem_size, int64_t C, int64_t n, const void* src, void* dst, int64_t plane);
+}  // namespace x86
+
 // Sets n elements of elem_size bytes at dst to the element at `value`.
 void fill_elements(size_t elem_size, void* dst, int64_t n, const void* value, ThreadPool* pool);
 
