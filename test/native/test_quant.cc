@@ -296,6 +296,42 @@ NETLITE_TEST(quant_qpack_panel_matches_reference) {
       }
 }
 
+// im2col into a panel: the dispatched form (AVX-512 VBMI for kernels whose 4-tap groups
+// span at most 2 input rows) against the portable one, byte for byte: a first layer's
+// 3x3 stride 2 with TF padding, pads on all sides, 2- and 5-wide kernels, dilation,
+// K on and off multiples of 4, tiles that start and end inside output rows, both signs,
+// and shapes the fast form declines (1-wide kernels of 3 rows, 17 input rows).
+NETLITE_TEST(quant_qim2col_panel_matches_portable) {
+  Rng r(13);
+  struct G { int64_t c, ih, iw, kh, kw, s, d, pb, pe; };
+  const G cases[] = {{3, 224, 224, 3, 3, 2, 1, 0, 1}, {3, 23, 37, 3, 3, 1, 1, 1, 1}, {2, 9, 40, 3, 2, 1, 1, 1, 0},
+                     {1, 12, 50, 5, 5, 2, 1, 2, 2}, {4, 11, 19, 3, 3, 1, 2, 2, 2}, {5, 8, 70, 2, 3, 1, 1, 0, 1},
+                     {3, 10, 10, 3, 1, 1, 1, 1, 1}, {17, 6, 20, 1, 3, 1, 1, 0, 1}, {1, 5, 3, 3, 3, 1, 1, 1, 1}};
+  for (const G& c : cases)
+    for (int flip = 0; flip < 2; ++flip) {
+      k::ConvShape g;
+      g.nd = 2;
+      g.in[0] = c.ih; g.in[1] = c.iw; g.kernel[0] = c.kh; g.kernel[1] = c.kw;
+      for (int d = 0; d < 2; ++d) { g.stride[d] = c.s; g.dilation[d] = c.d; g.pad[d] = c.pb; }
+      g.out[0] = (c.ih + c.pb + c.pe - ((c.kh - 1) * c.d + 1)) / c.s + 1;
+      g.out[1] = (c.iw + c.pb + c.pe - ((c.kw - 1) * c.d + 1)) / c.s + 1;
+      const std::vector<uint8_t> x = random_bytes(size_t(c.c * c.ih * c.iw), r);
+      const int64_t HW = g.out[0] * g.out[1], K = c.c * c.kh * c.kw;
+      const uint8_t pad = uint8_t(r.range(0, 255));
+      for (int rep = 0; rep < 4; ++rep) {
+        const int64_t o0 = rep == 0 ? 0 : r.range(0, int(HW - 1));
+        const int64_t on = rep == 0 ? HW : r.range(1, int(std::min<int64_t>(HW - o0, 300)));
+        const size_t bytes = k::qpanel_bytes(K, on);
+        std::vector<uint8_t> want(bytes + 64, 0xEE), got(bytes + 64, 0xEE);
+        k::qim2col_panel_portable(g, x.data(), c.c, o0, on, flip, pad, want.data());
+        k::qim2col_panel(g, x.data(), c.c, o0, on, flip, pad, got.data());
+        CHECK_MSG(got == want, "qim2col_panel C=%lld %lldx%lld k%lldx%lld s%lld d%lld o0=%lld on=%lld flip %d",
+                  (long long)c.c, (long long)c.ih, (long long)c.iw, (long long)c.kh, (long long)c.kw, (long long)c.s,
+                  (long long)c.d, (long long)o0, (long long)on, flip);
+      }
+    }
+}
+
 NETLITE_TEST(quant_qdepthwise_matches_reference) {
   Rng r(3);
   struct G { int64_t ih, iw, kh, kw, sh, sw, dh, dw, ph, pw, pe; };

@@ -408,6 +408,14 @@ void qpack_panel_portable(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, b
 
 void qim2col_panel(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on, bool flip_sign,
                    uint8_t pad_u8, uint8_t* panel) {
+#if NETLITE_QGEMM_X86
+  if (x86::qim2col_panel_avx512(g, x, channels, o0, on, flip_sign, pad_u8, panel)) return;
+#endif
+  qim2col_panel_portable(g, x, channels, o0, on, flip_sign, pad_u8, panel);
+}
+
+void qim2col_panel_portable(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on,
+                            bool flip_sign, uint8_t pad_u8, uint8_t* panel) {
   const int64_t KH = g.kernel[0], KW = g.kernel[1], IH = g.in[0], IW = g.in[1], OW = g.out[1];
   const int64_t K = channels * KH * KW, np = qgemm_detail::round_up(on, kQCols);
   const int64_t kp = (K + 3) / 4 * 4;

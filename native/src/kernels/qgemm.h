@@ -132,6 +132,10 @@ void qpack_panel_reference(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, 
 // padded tap; flip_sign as above (applied to real taps only).
 void qim2col_panel(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on, bool flip_sign,
                    uint8_t pad_u8, uint8_t* panel);
+// Its portable form (tap by tap, byte by byte), used where the AVX-512 form does not
+// apply and as that form's reference in the tests.
+void qim2col_panel_portable(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on,
+                            bool flip_sign, uint8_t pad_u8, uint8_t* panel);
 
 // C rows [m0, m0 + mc) (m0 a multiple of 8), columns [0, n) from packed A and a
 // panel of n columns: c[(m - m0) * ldc + j] as 8 bits (the low byte of the
@@ -164,6 +168,12 @@ void qgemm_rows_avx512vnni(const QPackedWeights& a, int64_t m0, int64_t m1, cons
                            const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
 void qgemm_panel_avx2(const QPackedWeights& a, int64_t m0, int64_t mc, const uint8_t* panel, int64_t n,
                       const int32_t* acc_init, const QRequant& rq, uint8_t* c, int64_t ldc);
+// qim2col_panel in AVX-512 VBMI (x86/qgemm_avx512.cc) for 2-D kernels whose every group
+// of 4 taps lies in at most 2 (channel, kernel row) input rows, at most 16 such rows,
+// and 16 output columns' taps within 64 bytes of a row (3x3 stride 2 on 3 channels, a
+// first layer); false, with nothing written, for other shapes or CPUs.
+bool qim2col_panel_avx512(const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on,
+                          bool flip_sign, uint8_t pad_u8, uint8_t* panel);
 // qpack_panel in AVX-512 BW (x86/qgemm_avx512.cc); callers check the CPU.
 void qpack_panel_avx512(const uint8_t* b, int64_t ldb, int64_t K, int64_t n, bool flip_sign, uint8_t* panel);
 }  // namespace x86

@@ -13,6 +13,9 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cstring>
+
 // GCC 12 reports the intrinsics' internal _mm512_undefined_*() values as maybe
 // uninitialized once they are inlined into these target functions: a false positive.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -183,6 +186,113 @@ __attribute__((target("avx512f,avx512bw"))) void qpack_panel_avx512(const uint8_
       }
     }
   }
+}
+
+namespace qim2col_avx512_detail {
+
+constexpr int kMaxRows = 16;    // (channel, kernel row) input rows
+constexpr int kMaxGroups = 64;  // groups of 4 taps (K <= 256)
+
+// Per group of 4 taps: its two input rows and, per lane byte 4j + t, the byte of the
+// two rows' 64-byte windows (row a: 0-63, row b: 64-127) holding tap t of column j.
+struct Plan {
+  int rows = 0, groups = 0;
+  int row_c[kMaxRows], row_kh[kMaxRows];
+  int ra[kMaxGroups], rb[kMaxGroups];
+  __mmask64 taps[kMaxGroups];  // bytes of taps k < K (the rest are 0)
+  alignas(64) uint8_t idx[kMaxGroups][64];
+};
+
+inline bool build_plan(const ConvShape& g, int64_t channels, Plan* p) {
+  const int64_t KH = g.kernel[0], KW = g.kernel[1], SW = g.stride[1], DW = g.dilation[1];
+  const int64_t K = channels * KH * KW, groups = (K + 3) / 4;
+  if (g.nd != 2 || channels * KH > kMaxRows || groups > kMaxGroups || 15 * SW + (KW - 1) * DW >= 64) return false;
+  p->rows = int(channels * KH);
+  p->groups = int(groups);
+  for (int r = 0; r < p->rows; ++r) {
+    p->row_c[r] = int(r / KH);
+    p->row_kh[r] = int(r % KH);
+  }
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    int ra = -1, rb = -1;
+    p->taps[gi] = 0;
+    for (int t = 0; t < 4; ++t) {
+      const int64_t k = 4 * gi + t;
+      if (k >= K) continue;
+      const int r = int(k / KW);  // (c * KH + kh)
+      if (ra < 0 || r == ra) ra = r;
+      else if (rb < 0 || r == rb) rb = r;
+      else return false;  // a third row
+    }
+    if (rb < 0) rb = ra;
+    p->ra[gi] = ra;
+    p->rb[gi] = rb;
+    for (int j = 0; j < 16; ++j)
+      for (int t = 0; t < 4; ++t) {
+        const int64_t k = 4 * gi + t;
+        uint8_t v = 0;
+        if (k < K) {
+          const int r = int(k / KW);
+          v = uint8_t((r == ra ? 0 : 64) + j * SW + (k % KW) * DW);
+          p->taps[gi] |= __mmask64(1) << (4 * j + t);
+        }
+        p->idx[gi][4 * j + t] = v;
+      }
+  }
+  return true;
+}
+
+}  // namespace qim2col_avx512_detail
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) bool qim2col_panel_avx512(
+    const ConvShape& g, const uint8_t* x, int64_t channels, int64_t o0, int64_t on, bool flip_sign, uint8_t pad_u8,
+    uint8_t* panel) {
+  using namespace qim2col_avx512_detail;
+  static const bool usable = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vbmi");
+  }();
+  Plan p;
+  if (!usable || on <= 0 || !build_plan(g, channels, &p)) return false;
+  const int64_t IH = g.in[0], IW = g.in[1], OW = g.out[1], IHW = IH * IW;
+  const int64_t SH = g.stride[0], SW = g.stride[1], DH = g.dilation[0], PH = g.pad[0], PW = g.pad[1];
+  const int64_t np = (on + kQCols - 1) / kQCols * kQCols;
+  const __m512i flip = _mm512_set1_epi8(char(flip_sign ? 0x80 : 0)), pad = _mm512_set1_epi8(char(pad_u8));
+  alignas(64) __m512i w[kMaxRows];
+  int64_t oh = o0 / OW, ow = o0 % OW;
+  for (int64_t j = 0; j < on;) {
+    const int64_t n = std::min<int64_t>({16, OW - ow, on - j});
+    const int64_t base = ow * SW - PW;  // input column of window byte 0
+    const __mmask64 inside = base >= IW || base + 64 <= 0 ? 0
+                             : (IW - base >= 64 ? ~__mmask64(0) : (__mmask64(1) << (IW - base)) - 1) &
+                                   ~(base < 0 ? (__mmask64(1) << -base) - 1 : 0);
+    for (int r = 0; r < p.rows; ++r) {
+      const int64_t ih = oh * SH - PH + p.row_kh[r] * DH;
+      if (ih < 0 || ih >= IH || inside == 0) {
+        w[r] = pad;
+        continue;
+      }
+      // Masked-off bytes are not accessed, so the window may start before the row.
+      const uintptr_t at = reinterpret_cast<uintptr_t>(x) + uintptr_t(p.row_c[r] * IHW + ih * IW + base);
+      const __m512i v = _mm512_maskz_loadu_epi8(inside, reinterpret_cast<const void*>(at));
+      w[r] = _mm512_mask_mov_epi8(pad, inside, _mm512_xor_si512(v, flip));
+    }
+    const __mmask16 cols = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1u);
+    for (int gi = 0; gi < p.groups; ++gi) {
+      const __m512i v = _mm512_maskz_permutex2var_epi8(p.taps[gi], w[p.ra[gi]], _mm512_load_si512(p.idx[gi]),
+                                                       w[p.rb[gi]]);
+      _mm512_mask_storeu_epi32(panel + gi * np * 4 + j * 4, cols, v);
+    }
+    j += n;
+    if ((ow += n) == OW) {
+      ow = 0;
+      ++oh;
+    }
+  }
+  if (np > on)
+    for (int gi = 0; gi < p.groups; ++gi) std::memset(panel + gi * np * 4 + on * 4, 0, size_t(np - on) * 4);
+  return true;
 }
 
 }  // namespace x86
