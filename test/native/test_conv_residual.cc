@@ -66,6 +66,7 @@ NETLITE_TEST(conv_fused_residual_matches_direct) {
       {1, 64, 96, 7, 9, 3, 1, 1, 1, 2},     // few tiles: one GEMM split over threads
       {2, 24, 40, 13, 11, 1, 0, 1, 0, 1},   // pointwise
       {1, 40, 24, 10, 10, 1, 0, 1, 2, 2},   // pointwise, 2 threads
+      {1, 512, 520, 13, 13, 1, 0, 1, 1, 2}, // pointwise, 1 MiB of weights: one GEMM split by rows
       {1, 16, 16, 15, 13, 3, 1, 16, 1, 2},  // depthwise
   };
   uint32_t seed = 100;

@@ -62,6 +62,9 @@ constexpr int64_t kMinSplitTile = 64;  // smallest tile worth a thread of its ow
 // were slower: 0.40 -> 0.48 ms.
 constexpr int64_t kSplitTilesPerThread = 4;
 constexpr int64_t kSplitMaxWeightFloats = 16384;
+// Pointwise weights from this size (1 MiB) make an image of one tile a single
+// GEMM for the pool rather than one tile per thread (see make_plan).
+constexpr int64_t kWholeMinWeightFloats = int64_t(1) << 18;
 
 inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
@@ -201,7 +204,11 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     while (want > n_tiles && d.HW / want < kMinSplitTile) --want;
     n_tiles = std::max(n_tiles, want);
   }
-  if (groups * n_tiles < T) {
+  // A pointwise image of one tile with large weights is one GEMM split by the
+  // GEMM (run_whole), which can give each thread its own rows of the weights
+  // instead of every thread reading all of them for its share of the positions.
+  const bool large_weights = pointwise && d.Mg * d.K >= kWholeMinWeightFloats;
+  if (groups * n_tiles < T && !large_weights) {
     const int64_t want = (T + groups - 1) / groups;
     if (d.HW / want >= kMinSplitTile) n_tiles = want;
   }
