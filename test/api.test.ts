@@ -177,6 +177,29 @@ describe('3. load', () => {
     }
   });
 
+  test('3.7 a model that fails on the warm-up zeros still loads, async and sync', async () => {
+    // Reshape with allowzero: the zero shape the warm-up feeds cannot hold 8 elements.
+    const bytes = encodeModel({
+      opset: 14,
+      graph: {
+        nodes: [{ opType: 'Reshape', inputs: ['x', 's'], outputs: ['y'], attributes: { allowzero: { i: 1 } } }],
+        inputs: [
+          { name: 'x', elemType: DataType.FLOAT, shape: [2, 4] },
+          { name: 's', elemType: DataType.INT64, shape: [2] },
+        ],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT }],
+      },
+    });
+    const x = new Tensor('float32', Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), [2, 4]);
+    for (const p of [await Predictor.load(bytes), Predictor.loadSync(bytes)]) {
+      await expect(p.predict({ x, s: new Tensor('int64', new BigInt64Array(2), [2]) })).rejects.toThrow();
+      const out = await p.predict({ x, s: new Tensor('int64', BigInt64Array.from([4n, 2n]), [2]) });
+      expect(out.y.dims).toEqual([4, 2]);
+      expect(Array.from(out.y.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+      p.dispose();
+    }
+  });
+
   test('3.6 async errors keep the caller in the stack', async () => {
     const err = await expectError(() => Predictor.load(path.join(tmp, 'missing.onnx')), 'ERR_IO');
     expect(err.stack).toContain('api.test.ts');
