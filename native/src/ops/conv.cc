@@ -199,18 +199,19 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
   int64_t tile = std::min(d.HW, std::max(kMinTile, round_up(std::min(by_k, by_m), 16)));
   int64_t n_tiles = (d.HW + tile - 1) / tile;
   const int64_t groups = d.N * d.G;
-  if (T > 1 && groups * n_tiles < T * kSplitTilesPerThread && d.Mg * d.K <= kSplitMaxWeightFloats) {
-    int64_t want = (T * kSplitTilesPerThread + groups - 1) / groups;
-    while (want > n_tiles && d.HW / want < kMinSplitTile) --want;
-    n_tiles = std::max(n_tiles, want);
-  }
-  // A pointwise image of one tile with large weights is one GEMM split by the
-  // GEMM (run_whole), which can give each thread its own rows of the weights
-  // instead of every thread reading all of them for its share of the positions.
+  // With several threads, too few tiles are cut into more: one per thread, or up to
+  // kSplitTilesPerThread when the weights are small; never below kMinSplitTile
+  // positions. Except a pointwise image of one tile with large weights: that is one
+  // GEMM split by the GEMM (run_whole, below), which can give each thread its own
+  // rows of the weights instead of every thread reading all of them.
   const bool large_weights = pointwise && d.Mg * d.K >= kWholeMinWeightFloats;
-  if (groups * n_tiles < T && !large_weights) {
-    const int64_t want = (T + groups - 1) / groups;
-    if (d.HW / want >= kMinSplitTile) n_tiles = want;
+  if (T > 1 && !large_weights) {
+    const int64_t per_thread = d.Mg * d.K <= kSplitMaxWeightFloats ? kSplitTilesPerThread : 1;
+    if (groups * n_tiles < T * per_thread) {
+      int64_t want = (T * per_thread + groups - 1) / groups;
+      while (want > n_tiles && d.HW / want < kMinSplitTile) --want;
+      n_tiles = std::max(n_tiles, want);
+    }
   }
   tile = std::min(d.HW, round_up((d.HW + n_tiles - 1) / n_tiles, 16));
   n_tiles = (d.HW + tile - 1) / tile;
