@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
     for (int out : node.outputs) rc.outputs.push_back(out >= 0 ? &tensors[size_t(out)] : nullptr);
     rc.scratch = st.scratch_bytes ? base + st.scratch_offset : nullptr;
     rc.scratch_bytes = st.scratch_bytes;
+    netlite::set_slot_scratch(plan, st, base, &rc);
     rc.pool = &model->pool();
     rc.gemm = model->options().gemm;
     ctxs.push_back(std::move(rc));

@@ -149,6 +149,14 @@ class OpHarness {
     scratch_ = aligned_buffer(scratch_bytes_);
     rctx.scratch = scratch_bytes_ ? scratch_.get() : nullptr;
     rctx.scratch_bytes = scratch_bytes_;
+    if (ictx.slot_scratch_bytes) {  // as the planner lays it out: one slot per thread
+      const size_t stride = (ictx.slot_scratch_bytes + 63) / 64 * 64;
+      slot_scratch_ = aligned_buffer(stride * size_t(threads_));
+      rctx.slot_scratch_base = static_cast<uint8_t*>(slot_scratch_.get());
+      rctx.slot_scratch_stride = stride;
+      rctx.slot_scratch_bytes = ictx.slot_scratch_bytes;
+      rctx.slot_scratch_count = threads_;
+    }
     pool_ = std::make_unique<ThreadPool>(threads_);
     rctx.pool = pool_.get();
     rctx.gemm = backend_;
@@ -198,7 +206,7 @@ class OpHarness {
   std::unique_ptr<netlite::OpKernel> kernel_;
   std::unique_ptr<netlite::ThreadPool> pool_;
   std::unique_ptr<netlite::RunContext> run_ctx_;
-  std::shared_ptr<void> scratch_;
+  std::shared_ptr<void> scratch_, slot_scratch_;
   std::vector<netlite::Tensor> outputs_;
   std::vector<netlite::Tensor> inputs_;
   std::vector<bool> present_, known_;

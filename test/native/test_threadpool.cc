@@ -1,12 +1,14 @@
 // ThreadPool: coverage of every index exactly once, and concurrent callers
 // (two runs sharing one model's pool) neither deadlock nor lose work, and
-// workers that join late skip finished jobs.
+// workers that join late skip finished jobs; threads know their index and keep
+// their own scratch slot.
 #include <atomic>
 #include <thread>
 #include <vector>
 
 #include "check.h"
 #include "core/threadpool.h"
+#include "ops/common/slot_pool.h"
 
 NETLITE_TEST(threadpool_covers_each_index_once) {
   for (int threads : {1, 2, 3, 8}) {
@@ -58,4 +60,35 @@ NETLITE_TEST(threadpool_late_workers_skip_finished_jobs) {
     CHECK_MSG(ok, "threads %d", threads);
     CHECK(total > 0);
   }
+}
+
+// Each thread of a loop knows its index in the pool (0 on the caller), and a
+// SlotPool hands it the slot of that index while it is free, so a thread keeps
+// writing the same per-thread scratch (RunContext::slot_scratch) loop after loop.
+NETLITE_TEST(threadpool_threads_keep_their_own_slot) {
+  constexpr int kThreads = 3;
+  netlite::ThreadPool pool(kThreads);
+  CHECK(netlite::ThreadPool::current_thread() == 0);
+  std::atomic<int> seen_mask{0}, mismatches{0}, out_of_range{0};
+  for (int rep = 0; rep < 200; ++rep) {
+    netlite::ops::SlotPool slots;
+    pool.parallel_for(4 * kThreads, [&](int64_t, int64_t) {
+      const int self = netlite::ThreadPool::current_thread();
+      if (self < 0 || self >= kThreads) {
+        out_of_range.fetch_add(1);
+        return;
+      }
+      seen_mask.fetch_or(1 << self);
+      const int64_t slot = slots.acquire(kThreads);
+      if (slot != self) mismatches.fetch_add(1);
+      // Hold the slot a moment so the other threads' chunks overlap this one.
+      for (volatile int spin = 0; spin < 2000; spin = spin + 1) {
+      }
+      slots.release(slot);
+    }, 1);
+  }
+  CHECK(out_of_range.load() == 0);
+  CHECK_MSG(mismatches.load() == 0, "%d chunks ran on another thread's slot", mismatches.load());
+  CHECK_MSG(seen_mask.load() & 1, "the caller ran no chunk");
+  CHECK_MSG((seen_mask.load() & ~1) != 0, "no worker ran a chunk (mask %d)", seen_mask.load());
 }

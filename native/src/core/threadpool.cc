@@ -119,7 +119,17 @@ void ThreadPool::run_chunks(int self, const RangeFn& fn, int64_t n, int64_t chun
   }
 }
 
+namespace threadpool_detail {
+inline int& thread_index() {
+  thread_local int index = 0;
+  return index;
+}
+}  // namespace threadpool_detail
+
+int ThreadPool::current_thread() { return threadpool_detail::thread_index(); }
+
 void ThreadPool::worker_loop(int index) {
+  threadpool_detail::thread_index() = index;
   uint64_t seen = 0;
   // Moving off the caller's CPU is tried at most this often: with more threads
   // than CPUs, sharing is unavoidable and each attempt costs system calls.

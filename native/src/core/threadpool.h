@@ -44,6 +44,10 @@ class ThreadPool {
 
   // Number of threads that a parallel_for started now would use at most.
   int concurrency() const { return threads_; }
+  // The calling thread's index in its pool: i on worker i, 0 on any other thread
+  // (a parallel_for's caller). Kernels use it to keep each thread on the same
+  // scratch from one loop to the next (see ops/common/slot_pool.h).
+  static int current_thread();
 
  private:
   // A non-owning callable reference: what parallel_for hands to the workers.

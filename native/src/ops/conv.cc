@@ -81,8 +81,9 @@ struct Plan {
   bool transposed = false;  // general/pointwise as Y^T = col^T W^T on the packed weights
   int64_t tile = 0;         // output positions per task (tile mode)
   int64_t n_tiles = 0;
-  int64_t slots = 1;        // scratch panels (tile mode)
-  size_t scratch_floats = 0;
+  int64_t slots = 1;        // scratch slots (RunContext::slot_scratch), one per thread at most
+  size_t slot_floats = 0;   // per slot
+  size_t scratch_floats = 0;  // shared by the threads (whole modes)
 };
 
 struct Dims {
@@ -176,7 +177,7 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
       return p;
     }
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
-    p.scratch_floats = size_t(p.slots * kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
+    p.slot_floats = size_t(kernels::winograd_scratch_floats(d.C, d.M, TW, rows, winograd));
     return p;
   }
   if (!transposed && !depthwise && d.G == 1 && plane.nd == 2 &&
@@ -184,12 +185,12 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
                                     plane.dilation[0], plane.dilation[1])) {
     p.small_c = true;
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * plane.out[0]));
-    p.scratch_floats = size_t(p.slots * kernels::small_c_conv_scratch_floats(small_c_args(d, plane)));
+    p.slot_floats = size_t(kernels::small_c_conv_scratch_floats(small_c_args(d, plane)));
     return p;
   }
   if (depthwise) {  // one zero-padded plane per slot
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * d.C));
-    p.scratch_floats = size_t(p.slots * kernels::depthwise_scratch_floats(plane));
+    p.slot_floats = size_t(kernels::depthwise_scratch_floats(plane));
     return p;
   }
   // The tile's output block (Mg x tile) should stay in L2 too, so that the epilogue
@@ -227,7 +228,7 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     p.n_tiles = n_tiles;
     p.slots = std::min<int64_t>(T, tasks);
     // Transposed: each slot also holds its tile's Y^T (tile x M).
-    p.scratch_floats = size_t(p.slots * ((pointwise ? 0 : d.K * tile) + (transposed ? tile * d.M : 0)));
+    p.slot_floats = size_t((pointwise ? 0 : d.K * tile) + (transposed ? tile * d.M : 0));
   }
   return p;
 }
@@ -309,6 +310,7 @@ class Conv final : public FusableConv {
     const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads, tp);
     const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1, tp);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
+    ctx.slot_scratch_bytes = p.slot_floats * sizeof(float);  // p1 falls back on all the slots as one
   }
 
   // The transformed copies, less the original's pages given back (never more than them:
@@ -333,9 +335,13 @@ class Conv final : public FusableConv {
     // have the transposed path.
     const bool tp = tp_.packed();
     const int wg = tp ? 0 : use_winograd(d, g);
+    auto fits = [&](const Plan& q) {
+      return q.scratch_floats * sizeof(float) <= ctx.scratch_bytes &&
+             ctx.has_slot_scratch(q.slots, q.slot_floats * sizeof(float));
+    };
     Plan p = make_plan(d, plane, dw, g.is_pointwise(), wg, ctx.pool->threads(), tp);
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1, tp);
-    if (p.scratch_floats * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, plane, dw, g.is_pointwise(), 0, 1, tp);
+    if (!fits(p)) p = make_plan(d, plane, dw, g.is_pointwise(), wg, 1, tp);
+    if (!fits(p)) p = make_plan(d, plane, dw, g.is_pointwise(), 0, 1, tp);
 
     const float* x = xt.ptr<float>();
     const float* w = ctx.in(1).ptr<float>();
@@ -514,7 +520,6 @@ class Conv final : public FusableConv {
     float* scratch = static_cast<float*>(ctx.scratch);
     const int64_t tile_cap = p.whole ? d.HW : p.tile;
     const int64_t col_floats = p.pointwise ? 0 : d.K * tile_cap;
-    const int64_t slot_floats = col_floats + tile_cap * d.M;
     // With a residual, ep is the bias alone and the activation comes after R.
     const bool clamp = fin.res ? fin.clamp : ep.clamp;
     const float lo = fin.res ? fin.lo : ep.lo, hi = fin.res ? fin.hi : ep.hi;
@@ -566,7 +571,7 @@ class Conv final : public FusableConv {
     SlotPool pool;
     ctx.pool->parallel_for(d.N * p.n_tiles, [&](int64_t t0, int64_t t1) {
       const int64_t slot = pool.acquire(p.slots);
-      float* col = scratch + slot * slot_floats;
+      float* col = ctx.slot_scratch(slot);
       float* yt = col + col_floats;
       for (int64_t t = t0; t < t1; ++t) {
         const int64_t n = t / p.n_tiles, o0 = t % p.n_tiles * p.tile, on = std::min(p.tile, d.HW - o0);
@@ -586,9 +591,8 @@ class Conv final : public FusableConv {
   void run_winograd(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
                     const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int tile = p.wg_tile;
-    const int64_t TH = (g.out[0] + tile - 1) / tile, TW = (g.out[1] + tile - 1) / tile;
+    const int64_t TH = (g.out[0] + tile - 1) / tile;
     const int64_t tasks = d.N * p.wg_chunks, slots = p.slots;
-    const int64_t slot_floats = kernels::winograd_scratch_floats(d.C, d.M, TW, p.wg_rows, tile);
     float* scratch = static_cast<float*>(ctx.scratch);
     kernels::WinogradConv a;
     a.C = d.C;
@@ -627,7 +631,7 @@ class Conv final : public FusableConv {
     SlotPool pool;
     ctx.pool->parallel_for(tasks, [&](int64_t tb, int64_t te) {
       const int64_t slot = pool.acquire(slots);
-      float* buf = scratch + slot * slot_floats;
+      float* buf = ctx.slot_scratch(slot);
       for (int64_t t = tb; t < te; ++t) {
         const int64_t n = t / p.wg_chunks, chunk = t % p.wg_chunks;
         kernels::WinogradConv an = a;
@@ -678,14 +682,12 @@ class Conv final : public FusableConv {
                      const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int64_t ks = s.kernel_size();
     const int64_t planes = d.N * d.C, slots = p.slots;
-    const int64_t slot_floats = kernels::depthwise_scratch_floats(s);
-    float* scratch = static_cast<float*>(ctx.scratch);
     kernels::Epilogue plane_ep = ep;
     plane_ep.bias = nullptr;
     SlotPool pool;
     ctx.pool->parallel_for(planes, [&](int64_t ib, int64_t ie) {
       const int64_t slot = pool.acquire(slots);
-      float* pad = scratch + slot * slot_floats;
+      float* pad = ctx.slot_scratch(slot);
       for (int64_t i = ib; i < ie; ++i) {
         const int64_t c = i % d.C;
         kernels::depthwise_conv2d_plane_padded(s, x + i * d.IHW, w + c * ks, ep.bias ? ep.bias[c] : 0.0f, plane_ep,
@@ -705,8 +707,7 @@ class Conv final : public FusableConv {
     base.clamp = ep.clamp;
     base.lo = ep.lo;
     base.hi = ep.hi;
-    const int64_t OH = s.out[0], OW = s.out[1], slot_floats = kernels::small_c_conv_scratch_floats(base);
-    float* scratch = static_cast<float*>(ctx.scratch);
+    const int64_t OH = s.out[0], OW = s.out[1];
     SlotPool pool;
     ctx.pool->parallel_for(d.N * OH, [&](int64_t tb, int64_t te) {
       const int64_t slot = pool.acquire(p.slots);
@@ -715,7 +716,7 @@ class Conv final : public FusableConv {
         kernels::SmallCConv a = base;
         a.x = x + n * d.C * d.IHW;
         a.y = y + n * d.M * d.HW;
-        kernels::small_c_conv_rows(a, oh0, oh1, scratch + slot * slot_floats);
+        kernels::small_c_conv_rows(a, oh0, oh1, ctx.slot_scratch(slot));
         const int64_t off = n * d.M * d.HW + oh0 * OW;
         fin.rows(y + off, fin.res ? fin.res + off : nullptr, d.M, (oh1 - oh0) * OW, d.HW);
         t += oh1 - oh0;
@@ -729,13 +730,12 @@ class Conv final : public FusableConv {
                  const float* w, const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     const int64_t tasks = d.N * d.G * p.n_tiles;
     const int64_t slots = p.slots;
-    float* scratch = static_cast<float*>(ctx.scratch);
     const kernels::GemmBackend backend = ctx.gemm;
     SlotPool pool;
     auto body = [&](int64_t t0, int64_t t1) {
       const int64_t slot = pool.acquire(slots);
       {
-        float* col = p.pointwise ? nullptr : scratch + slot * d.K * p.tile;
+        float* col = p.pointwise ? nullptr : ctx.slot_scratch(slot);
         for (int64_t t = t0; t < t1; ++t) {
           const int64_t tile = t % p.n_tiles;
           const int64_t ng = t / p.n_tiles;  // n * G + group

@@ -114,15 +114,14 @@ class ConvMaxPool final : public OpKernel {
       if (g.conv.stride[i] != 2 || g.conv.dilation[i] != 1)
         fail(StatusCode::Unsupported, node.describe(), ": the conv must have stride 2 and no dilation");
     ctx.set_output(0, DType::Float32, {g.N, g.M, g.pool.out[0], g.pool.out[1]});
-    const Plan p = make_plan(g, ctx.threads);
-    ctx.scratch_bytes = size_t(p.slots * p.slot_floats) * sizeof(float);
+    ctx.slot_scratch_bytes = size_t(make_plan(g, ctx.threads).slot_floats) * sizeof(float);
   }
 
   void run(RunContext& ctx) const override {
     const Tensor& xt = ctx.in(0);
     const Geometry g = geometry(ctx.node, xt.shape, ctx.in(1).shape);  // validated by infer()
     Plan p = make_plan(g, ctx.pool->threads());
-    if (size_t(p.slots * p.slot_floats) * sizeof(float) > ctx.scratch_bytes) p = make_plan(g, 1);
+    if (!ctx.has_slot_scratch(p.slots, size_t(p.slot_floats) * sizeof(float))) p = make_plan(g, 1);
     const int64_t OHp = g.pool.out[0], OWp = g.pool.out[1];
     if (g.N == 0 || g.M == 0 || OHp == 0 || OWp == 0) return;
     const kernels::Epilogue ep =
@@ -136,12 +135,11 @@ class ConvMaxPool final : public OpKernel {
     base.y_plane = p.band_rows * g.conv.out[1];
     const float* x = xt.ptr<float>();
     float* y = ctx.out(0).ptr<float>();
-    float* scratch = static_cast<float*>(ctx.scratch);
     const int64_t per_range = (OHp + p.ranges - 1) / p.ranges;
     SlotPool slots;
     ctx.pool->parallel_for(g.N * p.ranges, [&](int64_t tb, int64_t te) {
       const int64_t slot = slots.acquire(p.slots);
-      float* buf = scratch + slot * p.slot_floats;
+      float* buf = ctx.slot_scratch(slot);
       float* conv_scratch = buf + round16(g.M * base.y_plane);
       for (int64_t t = tb; t < te; ++t) {
         const int64_t n = t / p.ranges, r = t % p.ranges;

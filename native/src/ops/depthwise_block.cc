@@ -154,9 +154,12 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   return p;
 }
 
+// Shared scratch (the taps; a staged plan's image buffers and its pads), and each
+// thread's own (a band plan's buffers, RunContext::slot_scratch).
 inline int64_t scratch_floats(const Plan& p) {
-  return p.taps + (p.staged ? p.ebuf + p.dbuf + p.yt + p.slots * p.pad : p.slots * p.slot_floats());
+  return p.taps + (p.staged ? p.ebuf + p.dbuf + p.yt + p.slots * p.pad : 0);
 }
+inline int64_t slot_scratch_floats(const Plan& p) { return p.staged ? 0 : p.slot_floats(); }
 
 // Positions of each project GEMM under plan p: the image (staged) or a band.
 inline int64_t project_positions(const Dims& d, const Plan& p) { return (p.staged ? d.OH : p.nb) * d.OW; }
@@ -254,9 +257,9 @@ class DepthwiseBlock final : public OpKernel {
     if (cl && !tp)
       fail(StatusCode::Internal, node.describe(), ": the expand weights were packed but the project weights not");
     if (cl && ctx.input(kWd).value) prepare_taps(*ctx.input(kWd).value);
-    const size_t floats =
-        std::max(scratch_floats(make_plan(d, ctx.threads, tp, cl)), scratch_floats(make_plan(d, 1, tp, cl)));
-    ctx.scratch_bytes = floats * sizeof(float);
+    const Plan pt = make_plan(d, ctx.threads, tp, cl), p1 = make_plan(d, 1, tp, cl);
+    ctx.scratch_bytes = size_t(std::max(scratch_floats(pt), scratch_floats(p1))) * sizeof(float);
+    ctx.slot_scratch_bytes = size_t(slot_scratch_floats(pt)) * sizeof(float);
   }
 
   void run(RunContext& ctx) const override {
@@ -269,7 +272,9 @@ class DepthwiseBlock final : public OpKernel {
     if (d.N == 0 || d.P == 0 || d.OH == 0 || d.OW == 0) return;
     const bool tp = wp_.packed(), cl = we_.packed();
     Plan p = make_plan(d, ctx.pool->threads(), tp, cl);
-    if (scratch_floats(p) * sizeof(float) > ctx.scratch_bytes) p = make_plan(d, 1, tp, cl);
+    if (size_t(scratch_floats(p)) * sizeof(float) > ctx.scratch_bytes ||
+        !ctx.has_slot_scratch(p.slots, size_t(slot_scratch_floats(p)) * sizeof(float)))
+      p = make_plan(d, 1, tp, cl);
 
     Args a;
     a.x = ctx.in(kX).ptr<float>();
@@ -314,7 +319,7 @@ class DepthwiseBlock final : public OpKernel {
     const int64_t range_rows = (d.OH + p.ranges - 1) / p.ranges;
     ctx.pool->parallel_for(d.N * p.ranges, [&](int64_t tb, int64_t te) {
       const int64_t slot = slots.acquire(p.slots);
-      float* buf = scratch + slot * p.slot_floats();
+      float* buf = ctx.slot_scratch(slot);
       for (int64_t t = tb; t < te; ++t) {
         const int64_t n = t / p.ranges, o0 = (t % p.ranges) * range_rows;
         run_range(d, p, a, n, o0, std::min(d.OH, o0 + range_rows), buf);

@@ -203,8 +203,7 @@ class QConv final : public OpKernel {
     const WindowGeometry g = forward_geometry(node, attrs_, 2, xs.data() + 2, w_shape_.data() + 2);
     ctx.set_output(0, out_.type, {xs[0], w_shape_[0], g.out[0], g.out[1]});
     const Dims d = dims_of(xs, g);
-    ctx.scratch_bytes = std::max(tiling(d, g, ctx.threads).slot_bytes * size_t(tiling(d, g, ctx.threads).slots),
-                                 tiling(d, g, 1).slot_bytes);
+    ctx.slot_scratch_bytes = tiling(d, g, ctx.threads).slot_bytes;
   }
 
   size_t held_bytes() const override {
@@ -220,14 +219,13 @@ class QConv final : public OpKernel {
     const WindowGeometry g = forward_geometry(ctx.node, attrs_, 2, xs.data() + 2, w_shape_.data() + 2);
     const Dims d = dims_of(xs, g);
     Tiling t = tiling(d, g, ctx.pool->threads());
-    if (t.slot_bytes * size_t(t.slots) > ctx.scratch_bytes) t = tiling(d, g, 1);
+    if (!ctx.has_slot_scratch(t.slots, t.slot_bytes)) t = tiling(d, g, 1);
     if (d.N == 0 || d.M == 0 || d.HW == 0) return;
     const bool is_signed = xt.dtype == DType::Int8;
     const uint8_t* x = static_cast<const uint8_t*>(xt.data);
     uint8_t* y = static_cast<uint8_t*>(ctx.out(0).data);
-    uint8_t* scratch = static_cast<uint8_t*>(ctx.scratch);
-    if (depthwise_) run_depthwise(ctx, d, g, t, is_signed, x, y, scratch);
-    else run_gemm(ctx, d, g, t, is_signed, x, y, scratch);
+    if (depthwise_) run_depthwise(ctx, d, g, t, is_signed, x, y);
+    else run_gemm(ctx, d, g, t, is_signed, x, y);
   }
 
  private:
@@ -310,7 +308,7 @@ class QConv final : public OpKernel {
   // Each slot (one thread at a time, with its own scratch) takes units from its
   // SlotWork share: runs of planes, whole or within the slot's band of rows.
   void run_depthwise(RunContext& ctx, const Dims& d, const kernels::ConvShape& g, const Tiling& t, bool is_signed,
-                     const uint8_t* x, uint8_t* y, uint8_t* scratch) const {
+                     const uint8_t* x, uint8_t* y) const {
     kernels::QDepthwiseArgs a;
     a.x_signed = is_signed;
     a.x_zero_u8 = int32_t(x_zero_) + (is_signed ? 128 : 0);
@@ -325,7 +323,7 @@ class QConv final : public OpKernel {
     const int64_t OH = g.out[0], runs = (d.C + t.dw_chunk - 1) / t.dw_chunk;
     ctx.pool->parallel_for(work.slots(), [&](int64_t sb, int64_t se) {
       for (int64_t slot = sb; slot < se; ++slot) {
-        uint8_t* pad = scratch + size_t(slot) * t.slot_bytes;
+        uint8_t* pad = ctx.slot_scratch<uint8_t>(slot);
         for (int64_t u; (u = work.next(slot)) >= 0;) {
           const int64_t run = u % runs, band = (u / runs) % t.dw_bands, n = u / runs / t.dw_bands;
           const int64_t c0 = run * t.dw_chunk, c1 = std::min(d.C, c0 + t.dw_chunk);
@@ -339,14 +337,14 @@ class QConv final : public OpKernel {
   // Tasks (image x group x tile of positions x block of rows) are taken the same
   // way; a slot repacks its panel only when its next task is on another tile.
   void run_gemm(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Tiling& t, bool is_signed,
-                const uint8_t* x, uint8_t* y, uint8_t* scratch) const {
+                const uint8_t* x, uint8_t* y) const {
     const bool pointwise = g.is_pointwise();
     const uint8_t pad_u8 = uint8_t(x_zero_ + (is_signed ? 128 : 0));
     const std::vector<int32_t>& init = acc_init_[is_signed ? 1 : 0];
     SlotWork work(t.tasks, t.slots);
     ctx.pool->parallel_for(work.slots(), [&](int64_t sb, int64_t se) {
       for (int64_t slot = sb; slot < se; ++slot) {
-        uint8_t* panel = scratch + size_t(slot) * t.slot_bytes;
+        uint8_t* panel = ctx.slot_scratch<uint8_t>(slot);
         int64_t packed_for = -1;  // (image, tile) the panel holds
         for (int64_t task; (task = work.next(slot)) >= 0;) {
           const int64_t mb = task % t.m_blocks;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "../runtime/model.h"
 
@@ -115,10 +116,18 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpKernel& kernel, cons
     outs[o] = Tensor::allocate(ctx.outputs[o].dtype, ctx.outputs[o].shape);
   }
   for (size_t o = 0; o < node.outputs.size(); ++o) rc.outputs.push_back(outs[o].data ? &outs[o] : nullptr);
-  std::shared_ptr<void> scratch;
+  std::shared_ptr<void> scratch, slot_scratch;
   if (ctx.scratch_bytes) scratch = aligned_buffer(ctx.scratch_bytes);
   rc.scratch = scratch.get();
   rc.scratch_bytes = ctx.scratch_bytes;
+  if (ctx.slot_scratch_bytes) {
+    const size_t stride = planner_detail::align_up(ctx.slot_scratch_bytes);
+    slot_scratch = aligned_buffer(stride * size_t(pool.threads()));
+    rc.slot_scratch_base = static_cast<uint8_t*>(slot_scratch.get());
+    rc.slot_scratch_stride = stride;
+    rc.slot_scratch_bytes = ctx.slot_scratch_bytes;
+    rc.slot_scratch_count = pool.threads();
+  }
   rc.pool = &pool;
   rc.gemm = gemm;
   // As in Session::run: a node whose outputs are all empty has nothing to compute.
@@ -127,6 +136,14 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpKernel& kernel, cons
     if (t && t->numel() != 0) empty = false;
   if (!empty) kernel.run(rc);
   return outs;
+}
+
+void set_slot_scratch(const Plan& plan, const Plan::Step& step, uint8_t* base, RunContext* rc) {
+  if (!step.slot_scratch_bytes) return;
+  rc->slot_scratch_base = base + plan.slot_scratch_offset;
+  rc->slot_scratch_stride = plan.slot_scratch_stride;
+  rc->slot_scratch_bytes = step.slot_scratch_bytes;
+  rc->slot_scratch_count = plan.slot_scratch_count;
 }
 
 Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
@@ -254,6 +271,7 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
     Plan::Step st;
     st.node = int(n);
     st.scratch_bytes = ic.scratch_bytes;
+    st.slot_scratch_bytes = ic.slot_scratch_bytes;
     plan.steps.push_back(st);
   }
 
@@ -296,9 +314,23 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
     iv.owner = -int(i) - 1;
     bufs.push_back(iv);
   }
+  // One region for the per-thread scratch of every step, live throughout (see RunContext).
+  for (const Plan::Step& st : plan.steps)
+    plan.slot_scratch_stride = std::max(plan.slot_scratch_stride, align_up(st.slot_scratch_bytes));
+  constexpr int kSlotRegion = std::numeric_limits<int>::min();
+  if (plan.slot_scratch_stride) {
+    plan.slot_scratch_count = model.pool().threads();
+    Interval iv;
+    iv.first = 0;
+    iv.last = nsteps;
+    iv.bytes = plan.slot_scratch_stride * size_t(plan.slot_scratch_count);
+    iv.owner = kSlotRegion;
+    bufs.push_back(iv);
+  }
   plan.arena_bytes = place(bufs);
   for (const Interval& iv : bufs) {
-    if (iv.owner >= 0) plan.slots[size_t(iv.owner)].offset = iv.offset;
+    if (iv.owner == kSlotRegion) plan.slot_scratch_offset = iv.offset;
+    else if (iv.owner >= 0) plan.slots[size_t(iv.owner)].offset = iv.offset;
     else plan.steps[size_t(-iv.owner - 1)].scratch_offset = iv.offset;
   }
   uint64_t limit = model.options().memory_limit;

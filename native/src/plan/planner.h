@@ -34,10 +34,16 @@ struct Plan {
     int node = -1;
     size_t scratch_offset = 0;
     size_t scratch_bytes = 0;
+    size_t slot_scratch_bytes = 0;  // per thread (see RunContext::slot_scratch)
   };
   std::vector<Slot> slots;        // one per graph value
   std::vector<Step> steps;        // nodes run at run time, in order
   size_t arena_bytes = 0;
+  // The per-thread scratch: slot_scratch_count slots, slot_scratch_stride bytes
+  // apart, from slot_scratch_offset in the arena, reserved for the whole run.
+  size_t slot_scratch_offset = 0;
+  size_t slot_scratch_stride = 0;
+  int64_t slot_scratch_count = 0;
   std::vector<Shape> input_shapes;  // the shapes this plan was made for
   std::vector<Tensor> input_values;  // copies of shape-like inputs the plan depends on (else empty)
 };
@@ -62,6 +68,9 @@ inline bool input_is_shape_like(DType dtype, const Shape& shape) {
 }
 
 Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs);
+
+// Points rc's per-thread scratch at the plan's region in the arena at `base`.
+void set_slot_scratch(const Plan& plan, const Plan::Step& step, uint8_t* base, RunContext* rc);
 
 // Runs one node now on known input tensors (after ctx has been inferred) and
 // returns freshly allocated outputs (empty tensors for omitted outputs). Used to

@@ -120,6 +120,7 @@ void Session::bind_plan(std::shared_ptr<const Plan> p) {
     for (int out : node.outputs) rc.outputs.push_back(out >= 0 ? &tensors_[size_t(out)] : nullptr);
     rc.scratch = st.scratch_bytes ? base + st.scratch_offset : nullptr;
     rc.scratch_bytes = st.scratch_bytes;
+    set_slot_scratch(*p, st, base, &rc);
     rc.pool = &model_.pool();
     rc.gemm = model_.options().gemm;
     // A node whose outputs are all empty has nothing to write; kernels need not
