@@ -34,14 +34,16 @@ struct Plan {
     int node = -1;
     size_t scratch_offset = 0;
     size_t scratch_bytes = 0;
-    size_t slot_scratch_bytes = 0;  // per thread (see RunContext::slot_scratch)
+    size_t slot_scratch_bytes = 0;   // per thread (see RunContext::slot_scratch)
+    size_t slot_scratch_offset = 0;  // its slot 0: the shared region (several threads) or its own
   };
   std::vector<Slot> slots;        // one per graph value
   std::vector<Step> steps;        // nodes run at run time, in order
   size_t arena_bytes = 0;
-  // The per-thread scratch: slot_scratch_count slots, slot_scratch_stride bytes
-  // apart, from slot_scratch_offset in the arena, reserved for the whole run.
-  size_t slot_scratch_offset = 0;
+  // The per-thread scratch: slot_scratch_count slots (one per pool thread),
+  // slot_scratch_stride bytes apart, from the steps' slot_scratch_offset: with
+  // several threads one region reserved for the whole run, with one a slot of
+  // each step's own in the arena.
   size_t slot_scratch_stride = 0;
   int64_t slot_scratch_count = 0;
   std::vector<Shape> input_shapes;  // the shapes this plan was made for
