@@ -307,14 +307,17 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
     iv.owner = int(v);
     bufs.push_back(iv);
   }
-  for (size_t i = 0; i < nsteps; ++i) {
-    if (!plan.steps[i].scratch_bytes) continue;
+  // Scratch of step i alone (its shared scratch, or its slot at one thread).
+  auto step_scratch = [&](size_t i, size_t bytes, bool slot) {
+    if (!bytes) return;
     Interval iv;
     iv.first = iv.last = i;
-    iv.bytes = plan.steps[i].scratch_bytes;
+    iv.bytes = bytes;
     iv.owner = -int(i) - 1;
+    iv.slot = slot;
     bufs.push_back(iv);
-  }
+  };
+  for (size_t i = 0; i < nsteps; ++i) step_scratch(i, plan.steps[i].scratch_bytes, false);
   // Per-thread scratch (see RunContext): with several threads, one region for every
   // step, live throughout; with one, nothing moves between cores and each step's
   // slot is scratch of its own like the rest (less memory, and lines just used):
@@ -333,15 +336,7 @@ Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
       iv.slot = true;
       bufs.push_back(iv);
     } else {
-      for (size_t i = 0; i < nsteps; ++i) {
-        if (!plan.steps[i].slot_scratch_bytes) continue;
-        Interval iv;
-        iv.first = iv.last = i;
-        iv.bytes = plan.steps[i].slot_scratch_bytes;
-        iv.owner = -int(i) - 1;
-        iv.slot = true;
-        bufs.push_back(iv);
-      }
+      for (size_t i = 0; i < nsteps; ++i) step_scratch(i, plan.steps[i].slot_scratch_bytes, true);
     }
   }
   plan.arena_bytes = place(bufs);
