@@ -310,7 +310,7 @@ class Conv final : public FusableConv {
     const Plan p = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, ctx.threads, tp);
     const Plan p1 = make_plan(d, plane, is_depthwise(d, g), g.is_pointwise(), wg, 1, tp);
     ctx.scratch_bytes = std::max(p.scratch_floats, p1.scratch_floats) * sizeof(float);
-    ctx.slot_scratch_bytes = p.slot_floats * sizeof(float);  // p1 falls back on all the slots as one
+    ctx.set_slot_scratch(p.slot_floats * sizeof(float), p1.slot_floats * sizeof(float));
   }
 
   // The transformed copies, less the original's pages given back (never more than them:

@@ -114,7 +114,8 @@ class ConvMaxPool final : public OpKernel {
       if (g.conv.stride[i] != 2 || g.conv.dilation[i] != 1)
         fail(StatusCode::Unsupported, node.describe(), ": the conv must have stride 2 and no dilation");
     ctx.set_output(0, DType::Float32, {g.N, g.M, g.pool.out[0], g.pool.out[1]});
-    ctx.slot_scratch_bytes = size_t(make_plan(g, ctx.threads).slot_floats) * sizeof(float);
+    ctx.set_slot_scratch(size_t(make_plan(g, ctx.threads).slot_floats) * sizeof(float),
+                         size_t(make_plan(g, 1).slot_floats) * sizeof(float));
   }
 
   void run(RunContext& ctx) const override {

@@ -259,7 +259,8 @@ class DepthwiseBlock final : public OpKernel {
     if (cl && ctx.input(kWd).value) prepare_taps(*ctx.input(kWd).value);
     const Plan pt = make_plan(d, ctx.threads, tp, cl), p1 = make_plan(d, 1, tp, cl);
     ctx.scratch_bytes = size_t(std::max(scratch_floats(pt), scratch_floats(p1))) * sizeof(float);
-    ctx.slot_scratch_bytes = size_t(slot_scratch_floats(pt)) * sizeof(float);
+    ctx.set_slot_scratch(size_t(slot_scratch_floats(pt)) * sizeof(float),
+                         size_t(slot_scratch_floats(p1)) * sizeof(float));
   }
 
   void run(RunContext& ctx) const override {

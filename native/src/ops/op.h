@@ -40,8 +40,9 @@ struct InferContext {
   std::vector<TensorMeta> inputs;
   std::vector<TensorMeta> outputs;  // `present` is preset; infer() fills dtype and shape of each present one
   size_t scratch_bytes = 0;         // set by infer(): workspace run() needs
-  // Set by infer(): bytes of scratch each of `threads` threads needs for itself
-  // (RunContext::slot_scratch). A run on one thread may use all of them as slot 0.
+  // Set by infer() (set_slot_scratch): bytes of scratch each of `threads` threads
+  // needs for itself (RunContext::slot_scratch). A run on one thread may use all
+  // of them as slot 0.
   size_t slot_scratch_bytes = 0;
   int threads = 1;                  // size of the pool run() will get
   kernels::GemmBackend gemm = kernels::GemmBackend::Auto;  // the backend run() will get
@@ -56,6 +57,12 @@ struct InferContext {
   // The i-th input's value; throws Unsupported naming the node when it is not known at plan time.
   const Tensor& input_value(size_t i, const char* what) const;
   void set_output(size_t i, DType dtype, Shape shape);
+  // Per-thread scratch of `per_thread` bytes for each of `threads` threads, enough
+  // in all for `one_thread` bytes as slot 0 (the kernel's plan for a lone thread).
+  void set_slot_scratch(size_t per_thread, size_t one_thread) {
+    const size_t t = size_t(threads > 1 ? threads : 1);
+    slot_scratch_bytes = per_thread > (one_thread + t - 1) / t ? per_thread : (one_thread + t - 1) / t;
+  }
   // Throws TypeMismatch naming the node unless input i has one of the given types.
   void expect_dtype(size_t i, std::initializer_list<DType> allowed) const;
 };

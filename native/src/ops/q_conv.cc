@@ -203,7 +203,7 @@ class QConv final : public OpKernel {
     const WindowGeometry g = forward_geometry(node, attrs_, 2, xs.data() + 2, w_shape_.data() + 2);
     ctx.set_output(0, out_.type, {xs[0], w_shape_[0], g.out[0], g.out[1]});
     const Dims d = dims_of(xs, g);
-    ctx.slot_scratch_bytes = tiling(d, g, ctx.threads).slot_bytes;
+    ctx.set_slot_scratch(tiling(d, g, ctx.threads).slot_bytes, tiling(d, g, 1).slot_bytes);
   }
 
   size_t held_bytes() const override {
