@@ -152,10 +152,7 @@ class OpHarness {
     if (ictx.slot_scratch_bytes) {  // as the planner lays it out: one slot per thread
       const size_t stride = (ictx.slot_scratch_bytes + 63) / 64 * 64;
       slot_scratch_ = aligned_buffer(stride * size_t(threads_));
-      rctx.slot_scratch_base = static_cast<uint8_t*>(slot_scratch_.get());
-      rctx.slot_scratch_stride = stride;
-      rctx.slot_scratch_bytes = ictx.slot_scratch_bytes;
-      rctx.slot_scratch_count = threads_;
+      rctx.bind_slot_scratch(static_cast<uint8_t*>(slot_scratch_.get()), stride, ictx.slot_scratch_bytes, threads_);
     }
     pool_ = std::make_unique<ThreadPool>(threads_);
     rctx.pool = pool_.get();

@@ -99,6 +99,14 @@ struct RunContext {
     if (slots == 1) return bytes <= slot_scratch_stride * size_t(slot_scratch_count);
     return slots <= slot_scratch_count && bytes <= slot_scratch_bytes;
   }
+  // Points the per-thread scratch at `count` slots `stride` bytes apart from `base`,
+  // of which this step uses `bytes` each.
+  void bind_slot_scratch(uint8_t* base, size_t stride, size_t bytes, int64_t count) {
+    slot_scratch_base = base;
+    slot_scratch_stride = stride;
+    slot_scratch_bytes = bytes;
+    slot_scratch_count = count;
+  }
   template <typename T = float>
   T* slot_scratch(int64_t slot) const {
     return reinterpret_cast<T*>(slot_scratch_base + size_t(slot) * slot_scratch_stride);

@@ -123,10 +123,7 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpKernel& kernel, cons
   if (ctx.slot_scratch_bytes) {
     const size_t stride = planner_detail::align_up(ctx.slot_scratch_bytes);
     slot_scratch = aligned_buffer(stride * size_t(pool.threads()));
-    rc.slot_scratch_base = static_cast<uint8_t*>(slot_scratch.get());
-    rc.slot_scratch_stride = stride;
-    rc.slot_scratch_bytes = ctx.slot_scratch_bytes;
-    rc.slot_scratch_count = pool.threads();
+    rc.bind_slot_scratch(static_cast<uint8_t*>(slot_scratch.get()), stride, ctx.slot_scratch_bytes, pool.threads());
   }
   rc.pool = &pool;
   rc.gemm = gemm;
@@ -140,11 +137,9 @@ std::vector<Tensor> evaluate_node(const Node& node, const OpKernel& kernel, cons
 
 void set_slot_scratch(const Plan& plan, const Plan::Step& step, uint8_t* base, RunContext* rc) {
   if (!step.slot_scratch_bytes) return;
-  rc->slot_scratch_base = base + step.slot_scratch_offset;
-  rc->slot_scratch_stride =
+  const size_t stride =
       plan.slot_scratch_count > 1 ? plan.slot_scratch_stride : planner_detail::align_up(step.slot_scratch_bytes);
-  rc->slot_scratch_bytes = step.slot_scratch_bytes;
-  rc->slot_scratch_count = plan.slot_scratch_count;
+  rc->bind_slot_scratch(base + step.slot_scratch_offset, stride, step.slot_scratch_bytes, plan.slot_scratch_count);
 }
 
 Plan make_plan(const Model& model, const std::vector<InputMeta>& inputs) {
