@@ -56,7 +56,7 @@ export interface NativeModel {
   inputs(): NativeTensorInfo[];
   outputs(): NativeTensorInfo[];
   memory(): NativeMemory;
-  /** Runs on the libuv thread pool; outputs in model order. */
+  /** Runs on the model's run thread (or, when that is busy, a libuv pool thread); outputs in model order. */
   run(feeds: Record<string, NativeFeed>): Promise<NativeOutput[]>;
   run(feeds: Record<string, NativeFeed>, callback: (error: Error | null, outputs?: NativeOutput[]) => void): void;
   runSync(feeds: Record<string, NativeFeed>): NativeOutput[];

@@ -172,8 +172,8 @@ function quoteAll(names: readonly string[]): string {
 /**
  * A loaded model. Immutable after load and safe to share: any number of
  * {@link Predictor.predict} calls may be in flight at once, each with its own activation
- * memory. Async calls run on the libuv thread pool (4 threads unless `UV_THREADPOOL_SIZE`
- * says otherwise), so the event loop stays free.
+ * memory. Async calls run off the event loop: a load on the libuv thread pool (4 threads
+ * unless `UV_THREADPOOL_SIZE` says otherwise), a prediction on the predictor's own run thread.
  *
  * @example
  * ```ts
@@ -280,9 +280,9 @@ export class Predictor {
   }
 
   /**
-   * [async] Runs the model off the event loop: on the predictor's own run thread, with a
-   * libuv pool thread held while it runs (a concurrent run that finds the run thread busy runs
-   * on that libuv thread). Input arrays are borrowed, not copied: leave them unchanged until
+   * [async] Runs the model off the event loop, on the predictor's own run thread; it holds no
+   * libuv pool thread. A concurrent run that finds the run thread busy runs on a libuv pool
+   * thread instead, holding it while it runs. Input arrays are borrowed, not copied: leave them unchanged until
    * the promise settles. Outputs are fresh arrays.
    *
    * @param feeds - one entry per model input: a {@link Tensor}, or a bare typed array when

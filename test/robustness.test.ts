@@ -495,9 +495,10 @@ describe('4. concurrency', () => {
 });
 
 describe('5. libuv thread pool', () => {
-  // Each async predict()/load() is one napi AsyncWorker: it holds one libuv pool thread for the
-  // whole run (and spreads the run over the model's own intra-op threads). With the default
-  // UV_THREADPOOL_SIZE=4, two long runs leave two pool threads for fs/dns/zlib/crypto.
+  // A predict() goes straight to its predictor's run thread when that thread is free; only a run
+  // that finds it busy (several in flight on one predictor) holds a libuv pool thread, for the
+  // whole run. A load holds one while it reads and plans. With the default UV_THREADPOOL_SIZE=4,
+  // two long runs on one predictor leave at least three pool threads for fs/dns/zlib/crypto.
   test('5.1 fs.readFile completes promptly while 2 long inferences run', async () => {
     const script = `
       const fs = require('fs');
@@ -533,6 +534,58 @@ describe('5. libuv thread pool', () => {
     // Two runs hold two of the four pool threads; the read gets one of the other two at once.
     // The bound leaves room for a loaded CI machine but is well under one run.
     expect(m.readMsWith2).toBeLessThan(Math.min(250, m.runMs / 2));
+  }, 120000);
+
+  // One predict() on a free run thread takes no pool thread at all: with a pool of one thread,
+  // fs still gets it at once. (Through a libuv worker, the read would wait for the whole run.)
+  test('5.2 a run on the predictor\'s own thread leaves a 1-thread libuv pool free', () => {
+    const script = `
+      const fs = require('fs');
+      const { Predictor, Tensor } = require(${JSON.stringify(entry)});
+      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
+      const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
+      const small = ${JSON.stringify(modelFile('small.onnx', reluBytes))};
+      const timeRead = () => new Promise((res) => { const t = process.hrtime.bigint(); fs.readFile(small, () => res(Number(process.hrtime.bigint() - t) / 1e6)); });
+      (async () => {
+        await p.predict({ x });
+        let t = process.hrtime.bigint();
+        await p.predict({ x });
+        const runMs = Number(process.hrtime.bigint() - t) / 1e6;
+        const run = p.predict({ x });
+        await new Promise((r) => setTimeout(r, 20));
+        const readMs = await timeRead();
+        await run;
+        console.log(JSON.stringify({ runMs, readMs }));
+        p.dispose();
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, timeout: 120000 });
+    expect(r.stderr).toBe('');
+    const m = JSON.parse(r.stdout.trim()) as { runMs: number; readMs: number };
+    // eslint-disable-next-line no-console
+    console.log(`libuv pool (size 1): one long run ${m.runMs.toFixed(0)} ms; fs.readFile during it ${m.readMs.toFixed(1)} ms`);
+    expect(m.runMs).toBeGreaterThan(300);
+    expect(m.readMs).toBeLessThan(Math.min(250, m.runMs / 2));
+  }, 120000);
+
+  // A run in flight keeps the event loop alive, in promise and in callback style, though the
+  // script schedules nothing else; and a process that exits with runs in flight exits cleanly.
+  test('5.3 a pending predict() keeps the process alive until it settles', () => {
+    const script = `
+      const { Predictor, Tensor } = require(${JSON.stringify(entry)});
+      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
+      const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
+      p.predict({ x }).then((out) => {
+        console.log('promise settled', Object.keys(out).length);
+        p.native.run({ x: { type: 'float32', dims: [384, 384], data: x.data } }, (err, outs) => {
+          console.log('callback settled', err, outs.length);
+          for (let i = 0; i < 3; i++) p.predict({ x });
+          setTimeout(() => process.exit(0), 10);
+        });
+      });`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('promise settled 1\ncallback settled null 1\n');
   }, 120000);
 });
 

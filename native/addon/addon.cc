@@ -13,14 +13,16 @@
 //     pinned by references until the run settles); outputs are copied once, on the worker thread,
 //     into buffers that become the result ArrayBuffers without a further copy.
 //   - A model's asynchronous runs execute on one thread of its own (RunThread, started at load,
-//     where the warm-up runs), not on whichever libuv worker picked the run up; a run that finds
-//     that thread busy runs on its libuv worker.
+//     where the warm-up runs), posted there from the JS thread and settled through the addon's
+//     thread-safe function; a run that finds that thread busy runs on a libuv worker.
 //   - Error text comes from netlite_last_error() on the thread that made the failing call.
 //   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
 //     dispose() drops the wrapper's share, so the native model is freed when the last run settles.
 //   - Model objects are type-tagged: a foreign object passed as `this` is rejected.
 #include <napi.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -38,6 +40,10 @@
 #include <vector>
 
 #include "netlite.h"
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <immintrin.h>
+#endif
 
 namespace netlite_addon {
 
@@ -174,10 +180,18 @@ class Addon;
 // run before (counted with sched_getcpu): what the last run left in that core's
 // caches and the thread's own scratch was elsewhere. MobileNetV2 at 1 thread took
 // 0.18-0.38 ms longer through predict() than through predictSync() (4 rounds,
-// alternating processes), and 0.0-0.05 ms with UV_THREADPOOL_SIZE=1. Here the
-// libuv worker hands the run to this thread and waits for it. The thread starts at
-// load (the warm-up run is made on it, see NewRunThread) and ends when the model is
-// freed.
+// alternating processes), and 0.0-0.05 ms with UV_THREADPOOL_SIZE=1.
+//
+// run() posts the run straight to this thread (TryPost) and the thread settles it
+// through the addon's thread-safe function: no libuv worker in between. Handing the
+// run from a libuv worker to this thread and back cost three thread wake-ups per run
+// (the worker's, this thread's, the worker's again) on top of the JS thread's own: a
+// predict() of the 28x28 MNIST model took 85-160 us against 30-50 us for
+// predictSync(). For the same reason the thread spins a little (kSpin) before it
+// sleeps: back-to-back predict() calls then find it awake. A run that finds the thread
+// busy goes through a libuv worker (TryRun from there, else on the worker itself).
+// The thread starts at load (the warm-up run is made on it, see NewRunThread) and ends
+// when the model is freed.
 class RunThread {
  public:
   RunThread() : thread_([this] { Loop(); }) {}
@@ -185,6 +199,7 @@ class RunThread {
     {
       std::lock_guard<std::mutex> lock(m_);
       stop_ = true;
+      pending_.store(true, std::memory_order_release);  // ends a spin at once
     }
     start_.notify_one();
     thread_.join();
@@ -198,14 +213,15 @@ class RunThread {
   template <typename F>
   bool TryRun(F&& fn) {
     using Fn = typename std::remove_reference<F>::type;
-    Job job{&fn, [](void* f) { (*static_cast<Fn*>(f))(); }};
     std::unique_lock<std::mutex> lock(m_);
-    if (job_ != nullptr || stop_) return false;
-    job_ = &job;
-    done_ = false;
+    if (busy_ || stop_) return false;
+    job_ = Job{&fn, [](void* f) { (*static_cast<Fn*>(f))(); }, nullptr};
+    Start();
+    lock.unlock();
     start_.notify_one();
+    lock.lock();
     finished_.wait(lock, [&] { return done_; });
-    job_ = nullptr;
+    busy_ = false;
     if (error_) {
       std::exception_ptr e = nullptr;
       std::swap(e, error_);
@@ -214,36 +230,93 @@ class RunThread {
     return true;
   }
 
+  // Starts work(arg) on this thread and returns at once; when work returns, the thread
+  // is free for the next run and then calls done(arg). Neither may throw. Returns false
+  // without starting anything when another run holds the thread.
+  bool TryPost(void (*work)(void*), void (*done)(void*), void* arg) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      if (busy_ || stop_) return false;
+      job_ = Job{arg, work, done};
+      Start();
+    }
+    start_.notify_one();
+    return true;
+  }
+
  private:
   struct Job {
-    void* fn;
+    void* arg;
     void (*call)(void*);
+    void (*done)(void*);  // null: a TryRun caller waits for done_
   };
 
+  // How long the thread looks for the next run before it sleeps on start_.
+  static constexpr std::chrono::microseconds kSpin{200};
+
+  void Start() {  // under m_
+    busy_ = true;
+    done_ = false;
+    pending_.store(true, std::memory_order_release);
+  }
+
   void Loop() {
-    std::unique_lock<std::mutex> lock(m_);
     for (;;) {
-      start_.wait(lock, [&] { return stop_ || (job_ != nullptr && !done_); });
-      if (stop_) return;
-      const Job* job = job_;
+      const auto until = std::chrono::steady_clock::now() + kSpin;
+      // Every 64th round a yield, so that a woken thread that needs this core (the JS
+      // thread picking up the result, say) gets it.
+      for (int i = 1; !pending_.load(std::memory_order_acquire); ++i) {
+        if ((i & 63) == 0) {
+          if (std::chrono::steady_clock::now() > until) break;
+          std::this_thread::yield();
+        } else {
+          Relax();
+        }
+      }
+      std::unique_lock<std::mutex> lock(m_);
+      start_.wait(lock, [&] { return stop_ || pending_.load(std::memory_order_relaxed); });
+      if (stop_) return;  // the destructor runs only when no run holds the thread
+      pending_.store(false, std::memory_order_relaxed);
+      const Job job = job_;
       lock.unlock();
+      if (job.done) {
+        job.call(job.arg);
+        lock.lock();
+        busy_ = false;
+        lock.unlock();
+        job.done(job.arg);
+        continue;
+      }
       std::exception_ptr error = nullptr;
       try {
-        job->call(job->fn);
+        job.call(job.arg);
       } catch (...) {
         error = std::current_exception();
       }
       lock.lock();
       error_ = error;
       done_ = true;
+      lock.unlock();
       finished_.notify_one();
     }
   }
 
+  static void Relax() {
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#else
+    std::this_thread::yield();
+#endif
+  }
+
   std::mutex m_;
   std::condition_variable start_, finished_;
-  const Job* job_ = nullptr;  // the run being handed over or executed
-  bool done_ = false;         // job_ has returned
+  Job job_{};                        // the run being handed over or executed
+  std::atomic<bool> pending_{false};  // job_ is set and not yet picked up
+  bool busy_ = false;                 // a run holds the thread (from TryRun/TryPost until it is free)
+  bool done_ = false;                 // a TryRun job has returned
   bool stop_ = false;
   std::exception_ptr error_;
   std::thread thread_;
@@ -338,6 +411,18 @@ class ModelState {
     return t->TryRun(std::forward<F>(fn));
   }
 
+  // Starts work(arg) on the model's RunThread without waiting (RunThread::TryPost), or
+  // returns false when there is no such thread or a run holds it. JS thread.
+  bool TryPost(void (*work)(void*), void (*done)(void*), void* arg) {
+    RunThread* t = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!model_ || !run_thread_) return false;
+      t = run_thread_.get();
+    }
+    return t->TryPost(work, done, arg);
+  }
+
   // Frees sessions and the model. JS thread; caller guarantees no run is in flight
   // (it holds the last reference, or the run count is zero).
   void FreeNative();
@@ -362,6 +447,7 @@ class ModelState {
 // The per-env addon instance
 
 class ModelWrap;
+class RunWorker;
 
 class Addon : public Napi::Addon<Addon> {
  public:
@@ -386,6 +472,10 @@ class Addon : public Napi::Addon<Addon> {
   // The ModelState a Model constructor call may adopt (set only inside NewModel).
   std::shared_ptr<ModelState> pending_;
 
+  // Posts a run to its model's RunThread, from which it is settled through settle_.
+  // Returns false when it cannot be posted: the caller queues it on a libuv worker. JS thread.
+  bool PostRun(ModelState& model, RunWorker* worker);
+
  private:
   Napi::Value Version(const Napi::CallbackInfo& info);
   Napi::Value BuildInfo(const Napi::CallbackInfo& info);
@@ -399,10 +489,19 @@ class Addon : public Napi::Addon<Addon> {
 
   static void CleanupHook(void* arg) { static_cast<Addon*>(arg)->Cleanup(); }
 
+  // RunThread: a posted run has returned; hands it to the JS thread.
+  static void RunDone(void* worker);
+  // JS thread (settle_'s callback): settles a posted run.
+  static void SettleRun(napi_env env, napi_value, void* addon, void* worker);
+  // Cleanup (no run is posted after it): waits for the posted runs still executing (one
+  // inference each at most) and frees those that finished but were not settled.
+  void ClosePosting();
+
   // The env is going away: free every model no run is using (runs in flight free
   // theirs when their worker is destroyed).
   void Cleanup() {
     cleaned_up_ = true;
+    ClosePosting();
     std::unordered_set<ModelState*> live;
     live.swap(live_);
     for (ModelState* s : live) {
@@ -416,6 +515,15 @@ class Addon : public Napi::Addon<Addon> {
   bool cleaned_up_ = false;
   Napi::FunctionReference model_ctor_;
   std::unordered_set<ModelState*> live_;
+
+  // Posted runs (PostRun). settle_ is referenced (keeps the event loop alive) while
+  // any is unsettled. Created before the env cleanup hook is added, so that hook runs
+  // first (hooks run in reverse order) and the function outlives every RunDone call.
+  napi_threadsafe_function settle_ = nullptr;
+  std::unordered_set<RunWorker*> posted_;  // JS thread: posted and not settled
+  std::mutex post_mu_;
+  std::condition_variable post_cv_;
+  int post_running_ = 0;  // under post_mu_: posted runs whose RunDone has not returned
 };
 
 ModelState::~ModelState() {
@@ -1061,6 +1169,19 @@ class RunWorker : public SettlingWorker {
     if (!model_->RunOnThread([this] { Run(); })) Run();
   }
 
+  // A posted run's work (Addon::PostRun): on the model's RunThread, no N-API call.
+  static void Work(void* worker) {
+    RunWorker* self = static_cast<RunWorker*>(worker);
+    try {
+      self->Run();
+    } catch (const std::exception& e) {  // only allocation can throw: settle as Execute would
+      self->SetError(e.what());
+    } catch (...) {
+      self->SetError("unknown error");
+    }
+  }
+  Addon* posted_by = nullptr;  // the addon that posted this run (PostRun)
+
   void OnOK() override {
     Napi::Env env = Env();
     pins.clear();  // the run is over: inputs are no longer borrowed
@@ -1208,7 +1329,11 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     ParseFeeds(env, *model, info[0], &worker->inputs, &worker->pins);
     if (!From(info)->state_) ThrowError(env, kDisposed, "The model was disposed while its feeds were read");
     Napi::Value result = worker->Result();
-    worker.release()->Queue();  // AsyncWorker deletes itself once settled
+    // Straight to the model's run thread when it is free, else through a libuv worker.
+    // Either way the AsyncWorker deletes itself once settled.
+    Addon* addon = env.GetInstanceData<Addon>();
+    if (!addon || !addon->PostRun(*model, worker.get())) worker->Queue();
+    worker.release();
     return result;
   }
 
@@ -1275,6 +1400,63 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 // ---------------------------------------------------------------------------------------------
 // Addon methods
 
+bool Addon::PostRun(ModelState& model, RunWorker* worker) {
+  if (!settle_ || cleaned_up_) return false;
+  try {
+    posted_.insert(worker);
+  } catch (...) {
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    ++post_running_;
+  }
+  worker->posted_by = this;
+  if (!model.TryPost(&RunWorker::Work, &Addon::RunDone, worker)) {
+    worker->posted_by = nullptr;
+    posted_.erase(worker);
+    std::lock_guard<std::mutex> lock(post_mu_);
+    --post_running_;
+    return false;
+  }
+  if (posted_.size() == 1) napi_ref_threadsafe_function(env_, settle_);
+  return true;
+}
+
+void Addon::RunDone(void* worker) {
+  Addon* addon = static_cast<RunWorker*>(worker)->posted_by;
+  // Under post_mu_, so that ClosePosting cannot finish (and the env tear settle_ down)
+  // while this call is under way. A failed call (only at teardown) leaves the run to
+  // ClosePosting.
+  std::lock_guard<std::mutex> lock(addon->post_mu_);
+  napi_call_threadsafe_function(addon->settle_, worker, napi_tsfn_nonblocking);
+  if (--addon->post_running_ == 0) addon->post_cv_.notify_all();
+}
+
+void Addon::SettleRun(napi_env env, napi_value, void* context, void* data) {
+  if (env == nullptr) return;  // torn down: ClosePosting freed what was not settled
+  Addon* addon = static_cast<Addon*>(context);
+  RunWorker* worker = static_cast<RunWorker*>(data);
+  if (addon->posted_.erase(worker) == 0) return;
+  if (addon->posted_.empty()) napi_unref_threadsafe_function(env, addon->settle_);
+  worker->OnWorkComplete(Napi::Env(env), napi_ok);  // settles, then deletes the worker
+}
+
+void Addon::ClosePosting() {
+  if (!settle_) return;
+  {
+    std::unique_lock<std::mutex> lock(post_mu_);
+    post_cv_.wait(lock, [&] { return post_running_ == 0; });
+  }
+  // Every posted run has returned; those not settled are dropped (the env is going
+  // away, nothing can observe them), which releases their models.
+  std::unordered_set<RunWorker*> unsettled;
+  unsettled.swap(posted_);
+  for (RunWorker* w : unsettled) delete w;
+  napi_release_threadsafe_function(settle_, napi_tsfn_abort);
+  settle_ = nullptr;
+}
+
 Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
   DefineAddon(exports, {
                            InstanceMethod("version", &Addon::Version),
@@ -1290,6 +1472,13 @@ Addon::Addon(Napi::Env env, Napi::Object exports) : env_(env) {
   Napi::Function ctor = ModelWrap::Define(env);
   model_ctor_ = Napi::Persistent(ctor);
   exports.Set("Model", ctor);
+  // Without it, every run goes through a libuv worker (still correct, a little slower).
+  if (napi_create_threadsafe_function(env, nullptr, nullptr, Napi::String::New(env, "netlite.run"), 0, 1,
+                                      nullptr, nullptr, this, &Addon::SettleRun, &settle_) == napi_ok) {
+    napi_unref_threadsafe_function(env, settle_);
+  } else {
+    settle_ = nullptr;
+  }
   NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, &Addon::CleanupHook, this));
 }
 
