@@ -51,11 +51,11 @@ export interface PredictorOptions {
   memoryLimit?: number;
   /**
    * Run the model on zero inputs while loading (default true), so the first prediction costs
-   * what later ones cost instead of up to 1.8x: once natively on the run thread (the weights
-   * are cold in the caches right after a load), then once through `predict` (or `predictSync`
-   * for `loadSync`), whose first call cost 0.5-1 ms more than later ones. It runs at the
-   * declared input shapes, free dims as 1; a model that fails on zeros skips it. Costs two
-   * extra runs' time in `load`.
+   * what later ones cost instead of up to 1.8x (the weights are cold in the caches right after
+   * a load, and the first call of each code path costs 0.5-1 ms more): `load` runs it once
+   * through `predict`, on the predictor's run thread; `loadSync` once natively on the run
+   * thread and once through `predictSync`. It runs at the declared input shapes, free dims as
+   * 1; a model that fails on zeros skips it. Costs one or two extra runs' time in the load.
    */
   warmUp?: boolean;
 }
@@ -226,15 +226,21 @@ export class Predictor {
   static async load(model: ModelSource | MxnetModelSource, options?: PredictorOptions): Promise<Predictor> {
     const stack = new Error();
     try {
+      // The warm-up is the one predict() below, which runs on the run thread like the
+      // native warm-up would: that one as well made no first prediction cheaper (first /
+      // median 1.11-1.27 without it, 1.14-1.41 with it) and cost 8-10 ms of SqueezeNet's load.
+      const warmUp = options?.warmUp !== false;
+      const nativeOptions = normalizeOptions(options);
+      if (warmUp) nativeOptions.warmUp = false;
       let p: Predictor;
       if (isMxnetSource(model)) {
         const m = normalizeMxnetSource(model);
-        const native = await binding().loadMxnetModel(m.symbol, m.params, m.inputShapes, normalizeOptions(options));
+        const native = await binding().loadMxnetModel(m.symbol, m.params, m.inputShapes, nativeOptions);
         p = new Predictor(native, m.inputShapes === undefined);
       } else {
-        p = new Predictor(await binding().loadModel(normalizeSource(model), normalizeOptions(options)));
+        p = new Predictor(await binding().loadModel(normalizeSource(model), nativeOptions));
       }
-      if (options?.warmUp !== false) {
+      if (warmUp) {
         const feeds = p.zeroFeeds();
         if (feeds) await p.predict(feeds).catch(() => undefined);
       }
