@@ -499,14 +499,19 @@ describe('5. libuv thread pool', () => {
   // that finds it busy (several in flight on one predictor) holds a libuv pool thread, for the
   // whole run. A load holds one while it reads and plans. With the default UV_THREADPOOL_SIZE=4,
   // two long runs on one predictor leave at least three pool threads for fs/dns/zlib/crypto.
-  test('5.1 fs.readFile completes promptly while 2 long inferences run', async () => {
-    const script = `
+  // A child script: a predictor p whose run of x takes about a second, timeRead() for an
+  // fs.readFile of a small file, then `body`.
+  const longRunScript = (body: string): string => `
       const fs = require('fs');
       const { Predictor, Tensor } = require(${JSON.stringify(entry)});
       const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
       const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
       const small = ${JSON.stringify(modelFile('small.onnx', reluBytes))};
       const timeRead = () => new Promise((res) => { const t = process.hrtime.bigint(); fs.readFile(small, () => res(Number(process.hrtime.bigint() - t) / 1e6)); });
+      ${body}`;
+
+  test('5.1 fs.readFile completes promptly while 2 long inferences run', async () => {
+    const script = longRunScript(`
       (async () => {
         const idleReadMs = await timeRead();
         let t = process.hrtime.bigint();
@@ -521,7 +526,7 @@ describe('5. libuv thread pool', () => {
         }
         console.log(JSON.stringify(out));
         p.dispose();
-      })();`;
+      })();`);
     const env = { ...process.env };
     delete env.UV_THREADPOOL_SIZE;
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env, timeout: 120000 });
@@ -539,13 +544,7 @@ describe('5. libuv thread pool', () => {
   // One predict() on a free run thread takes no pool thread at all: with a pool of one thread,
   // fs still gets it at once. (Through a libuv worker, the read would wait for the whole run.)
   test('5.2 a run on the predictor\'s own thread leaves a 1-thread libuv pool free', () => {
-    const script = `
-      const fs = require('fs');
-      const { Predictor, Tensor } = require(${JSON.stringify(entry)});
-      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
-      const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
-      const small = ${JSON.stringify(modelFile('small.onnx', reluBytes))};
-      const timeRead = () => new Promise((res) => { const t = process.hrtime.bigint(); fs.readFile(small, () => res(Number(process.hrtime.bigint() - t) / 1e6)); });
+    const script = longRunScript(`
       (async () => {
         await p.predict({ x });
         let t = process.hrtime.bigint();
@@ -557,7 +556,7 @@ describe('5. libuv thread pool', () => {
         await run;
         console.log(JSON.stringify({ runMs, readMs }));
         p.dispose();
-      })();`;
+      })();`);
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, UV_THREADPOOL_SIZE: '1' }, timeout: 120000 });
     expect(r.stderr).toBe('');
     const m = JSON.parse(r.stdout.trim()) as { runMs: number; readMs: number };
@@ -570,10 +569,7 @@ describe('5. libuv thread pool', () => {
   // A run in flight keeps the event loop alive, in promise and in callback style, though the
   // script schedules nothing else; and a process that exits with runs in flight exits cleanly.
   test('5.3 a pending predict() keeps the process alive until it settles', () => {
-    const script = `
-      const { Predictor, Tensor } = require(${JSON.stringify(entry)});
-      const p = Predictor.loadSync(${JSON.stringify(modelFile('long.onnx', matmulChain(384, 24)))}, { gemm: 'reference', threads: 1 });
-      const x = new Tensor('float32', new Float32Array(384 * 384), [384, 384]);
+    const script = longRunScript(`
       p.predict({ x }).then((out) => {
         console.log('promise settled', Object.keys(out).length);
         p.native.run({ x: { type: 'float32', dims: [384, 384], data: x.data } }, (err, outs) => {
@@ -581,7 +577,7 @@ describe('5. libuv thread pool', () => {
           for (let i = 0; i < 3; i++) p.predict({ x });
           setTimeout(() => process.exit(0), 10);
         });
-      });`;
+      });`);
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
