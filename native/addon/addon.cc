@@ -1425,9 +1425,9 @@ bool Addon::PostRun(ModelState& model, RunWorker* worker) {
 
 void Addon::RunDone(void* worker) {
   Addon* addon = static_cast<RunWorker*>(worker)->posted_by;
-  // Under post_mu_, so that ClosePosting cannot finish (and the env tear settle_ down)
-  // while this call is under way. A failed call (only at teardown) leaves the run to
-  // ClosePosting.
+  // Under post_mu_, so that ClosePosting cannot return (after which the env may free
+  // settle_) while this call is under way. A failed call (only at teardown) leaves the
+  // run to ClosePosting.
   std::lock_guard<std::mutex> lock(addon->post_mu_);
   napi_call_threadsafe_function(addon->settle_, worker, napi_tsfn_nonblocking);
   if (--addon->post_running_ == 0) addon->post_cv_.notify_all();
