@@ -60,7 +60,7 @@ inline int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 // populated, ~0.07 ms as one transparent huge page). So buffers of 16 KiB and
 // more are cut from 2 MiB chunks, 2 MiB aligned and advised as huge pages by
 // large_buffer, and populated at once (MADV_POPULATE_WRITE, Linux 5.14; where
-// unknown the call fails harmlessly and pages fault in as written). A chunk
+// unknown, one write per page). A chunk
 // lives as long as its last buffer (each buffer shares its ownership) and the
 // arena keeps only a weak reference to the chunk it cuts from, so freeing every
 // model frees every chunk. Smaller buffers, and models with only small weights,
@@ -87,16 +87,9 @@ class PackArena {
   }
 
  private:
-  static std::shared_ptr<void> populated(size_t bytes) {
-    std::shared_ptr<void> p = large_buffer(bytes, false);
-#if defined(__linux__)
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
-#endif
-    madvise(p.get(), (bytes + 4095) / 4096 * 4096, MADV_POPULATE_WRITE);
-#endif
-    return p;
-  }
+  // Resident at once (large_buffer's prefault: MADV_POPULATE_WRITE, page by page where
+  // the kernel lacks it).
+  static std::shared_ptr<void> populated(size_t bytes) { return large_buffer(bytes, true); }
 
   std::mutex m_;
   std::weak_ptr<void> chunk_;
