@@ -216,7 +216,8 @@ export class Predictor {
    * [async] Loads an ONNX model, or an MXNet model ({@link MxnetModelSource}), on the libuv thread pool.
    *
    * @param model - path of an `.onnx` file, or its bytes (copied or parsed before the promise settles);
-   *   or `{ symbol, params, inputShapes? }` for an MXNet model
+   *   or `{ symbol, params, inputShapes? }` for an MXNet model. A file is mapped while it loads (on
+   *   Linux): replacing or deleting it is safe, truncating it before the promise settles is not
    * @param options - see {@link PredictorOptions}
    * @returns the predictor
    * @throws {@link NetliteError} (as a rejection) `ERR_IO` for an unreadable file,

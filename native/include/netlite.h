@@ -139,7 +139,10 @@ NETLITE_API netlite_status netlite_model_load(const void* data, size_t size,
                                               const netlite_options* options,
                                               netlite_model** out_model);
 
-/* Loads an ONNX model from a file path (UTF-8). */
+/* Loads an ONNX model from a file path (UTF-8). On Linux the file is mapped
+ * while it loads (read into memory elsewhere) and the model keeps nothing of it:
+ * it may be replaced or deleted once this returns, but must not be truncated
+ * while the load runs. */
 NETLITE_API netlite_status netlite_model_load_file(const char* path,
                                                    const netlite_options* options,
                                                    netlite_model** out_model);
