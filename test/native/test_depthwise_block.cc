@@ -166,7 +166,7 @@ NETLITE_TEST(depthwise_block_transposed_project) {
   struct TCase {
     Case c;
     bool packs[3];  // at 1, 2, 3 threads (2-3 threads on 7 rows of one image: stages, packed only channels last)
-    bool cl[3];     // channels last (the expand weights packed too): planes of at most 196 positions
+    bool cl[3];     // channels last (the expand weights packed too): planes of at most 784 positions
   };
   const std::vector<int64_t> p0 = {0, 0, 0, 0};
   const TCase cases[] = {
@@ -187,15 +187,18 @@ NETLITE_TEST(depthwise_block_transposed_project) {
        {true, true, true}, {true, true, true}},
       {{"5x5 kernel, 9x9, E = 72", 1, 40, 72, 40, 9, 9, 5, 1, {2, 2, 2, 2}, 1, true, true, "Clip", true, false},
        {true, true, true}, {true, true, true}},
-      // 15x15 (225 input positions) -> 7x7: bands in the usual layout, so the project
+      // 29x29 (841 input positions) -> 7x7 (stride 4): bands in the usual layout, so the project
       // weights alone are packed when the transposed GEMM pays.
-      {{"15x15 -> 7x7, E = 512, P = 64", 1, 16, 512, 64, 15, 15, 3, 2, p0, 1, true, false, "Clip", true, false},
+      {{"29x29 -> 7x7, E = 512, P = 64", 1, 16, 512, 64, 29, 29, 3, 4, p0, 1, true, false, "Clip", true, false},
        {true, false, false}, {false, false, false}},
-      {{"15x15 -> 7x7, E = 24: not worth it", 1, 8, 24, 64, 15, 15, 3, 2, p0, 1, true, false, "Relu", true, false},
+      {{"29x29 -> 7x7, E = 24: not worth it", 1, 8, 24, 64, 29, 29, 3, 4, p0, 1, true, false, "Relu", true, false},
        {false, false, false}, {false, false, false}},
-      {{"15x15 -> 7x7, P = 40: the channels would pad more", 1, 8, 512, 40, 15, 15, 3, 2, p0, 1, true, false, "Relu",
-        true, false},
+      {{"29x29 -> 7x7, P = 40: the channels would pad more", 1, 8, 512, 40, 29, 29, 3, 4, p0, 1, true, false,
+        "Relu", true, false},
        {false, false, false}, {false, false, false}},
+      // 28x28 (784 positions), the largest plane that runs channels last.
+      {{"28x28, E = 192, P = 32", 1, 32, 192, 32, 28, 28, 3, 1, p1, 1, true, true, "Clip", true, false},
+       {true, true, true}, {true, true, true}},
   };
   auto load = [](const std::string& bytes, bool optimize, int threads, nk::GemmBackend gemm) {
     netlite::ModelOptions o;

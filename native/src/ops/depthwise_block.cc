@@ -82,7 +82,12 @@ constexpr double kTransposedMaxUseful = 0.8;
 // stride 2 28-31 -> 11-13; but 192 28x28 43-44 -> 45-52. The whole model
 // (bench_models, alternating binaries, 3 rounds): 1 thread 5.19-5.25 -> 4.71-4.76 ms;
 // at 2 threads the staged 7x7 blocks 0.145-0.212 -> 0.127-0.186 ms each.
-constexpr int64_t kChannelsLastMaxPositions = 196;
+// 784 (28x28) since the prepacked GEMM's K blocks fit a 32 KiB L1 (kernels/gemm.cc,
+// prepacked_kc): on an AMD EPYC VM (bench_models, alternating) the two 28x28 stride-1
+// blocks 0.269-0.270 -> 0.253-0.256 ms at 1 thread, 0.148-0.149 -> 0.133-0.136 at 2,
+// the stride-2 one 0.096-0.097 -> 0.092-0.093 at 2; 3136 (56x56) made the 56x56 blocks
+// slower (0.674 -> 0.732-0.743 ms at 1 thread).
+constexpr int64_t kChannelsLastMaxPositions = 784;
 
 struct Dims {
   int64_t N = 0, C = 0, E = 0, P = 0, IH = 0, IW = 0, OH = 0, OW = 0;
