@@ -94,14 +94,14 @@ void fill_info(const IoInfo& io, const std::vector<int64_t>& dims, netlite_tenso
 // which costs several microseconds on VMs with shadow paging): the pages are the
 // page cache's, so the load writes no memory of its own for the file. Read into
 // a buffer instead, every page of that buffer is fresh memory the kernel must
-// zero first, and on this VM zeroing memory that was freed a few seconds before
-// (by any process) is slow: ResNet-18's load spent 73% of its samples in
-// clear_page, a third of them under the file's read. Mapped: loads 2.5 s after
-// another process freed memory 92-188 ms against 162-227, back to back 23
-// against 28 (C, load only). Elsewhere (no mmap, a pipe, a mapping
-// refused) the file is read into a large_buffer. Either way pages of
-// initializer data are dropped once the importer has copied them, so the file
-// and the weights are not both resident at the peak.
+// zero first, and on the VMs netlite is benchmarked on, zeroing memory that was
+// freed a few seconds before (by any process) is slow: ResNet-18's load spent
+// 73% of its samples in clear_page, a third of them under the file's read.
+// Mapped: loads 2.5 s after another process freed memory 92-188 ms against
+// 162-227, back to back 23 against 28 (C, load only). Elsewhere (no mmap, a
+// pipe, a mapping refused) the file is read into a large_buffer. Either way
+// pages of initializer data are dropped once the importer has copied them, so
+// the file and the weights are not both resident at the peak.
 //
 // A mapped file must not be truncated while it loads (reading a page past the
 // new end raises SIGBUS), as for any mapped file; the mapping is gone when the

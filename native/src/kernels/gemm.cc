@@ -520,8 +520,8 @@ int64_t l1d_bytes() {
 // K block of the prepacked driver: a B micro-panel (kc x NR floats) of a
 // quarter of L1, which stays there while the row tiles' A strips stream past
 // it; 64 with AVX-512 on a 32 KiB L1. It was half the kernel's kc (256: a
-// 32 KiB panel), which a 32 KiB L1 cannot keep beside the A strips: on this
-// VM (AMD EPYC, 32 KiB L1d; bench_models, 1 thread, alternating) MobileNet-V2's
+// 32 KiB panel), which a 32 KiB L1 cannot keep beside the A strips: on an AMD
+// EPYC VM with a 32 KiB L1d (bench_models, 1 thread, alternating) MobileNet-V2's
 // 7x7 blocks 0.35-0.38 -> 0.30-0.31 ms, its last conv 0.45-0.51 -> 0.40,
 // ResNet-18's 7x7 3x3 convs 2.78-3.10 -> 2.32-2.37 ms (kc 32, 48 and 96 were
 // close to 64; 128 and 512 were not).
