@@ -144,17 +144,11 @@ class ModelFile {
 
   // The importer is done with [p, p + n): give the whole pages inside it back
   // to the OS (they are never read again; the buffer is freed after the load).
+  // (memory.h's release_pages: whole pages only, and kept out of huge pages, so
+  // khugepaged does not fill a read-in buffer's released pages back in.)
   void release(const uint8_t* p, size_t n) const {
-#if (defined(__unix__) || defined(__APPLE__)) && defined(MADV_DONTNEED)
     if (p < data() || p + n > data() + size_) return;
-    const uintptr_t page = 4096;
-    uintptr_t b = (uintptr_t(p) + page - 1) / page * page;
-    uintptr_t e = (uintptr_t(p) + n) / page * page;
-    if (e > b) ::madvise(reinterpret_cast<void*>(b), e - b, MADV_DONTNEED);
-#else
-    (void)p;
-    (void)n;
-#endif
+    release_pages(p, n);
   }
 
  private:
