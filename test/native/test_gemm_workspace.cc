@@ -3,7 +3,8 @@
 // small blocks pays for those, not for the kernel's largest blocks, and a GEMM
 // larger than any seen before (at load, in the warm-up) still gets a workspace
 // big enough and a correct result. Also the other side of large buffers:
-// pages given back (release_pages) stay given back.
+// pages given back (release_pages) stay given back, and huge pages given up
+// where they cost too much (populate_huge).
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -109,6 +110,7 @@ NETLITE_TEST(released_pages_stay_released) {
   const size_t mib = size_t(1) << 20;
   std::shared_ptr<void> buf = netlite::large_buffer(6 * mib, true);
   unsigned char* p = static_cast<unsigned char*>(buf.get());
+  const std::string head = vm_flags(p);  // huge pages may have been given up past the first (populate_huge)
   const std::string before = vm_flags(p + 3 * mib);
   CHECK_MSG(!before.empty(), "no mapping found for the buffer");
   CHECK_MSG(resident(p + 3 * mib, mib) == mib, "prefaulted: %zu bytes resident", resident(p + 3 * mib, mib));
@@ -118,8 +120,50 @@ NETLITE_TEST(released_pages_stay_released) {
   // "nh": MADV_NOHUGEPAGE (where the kernel knows THP at all: the buffer's own advice, "hg", shows it).
   if (before.find(" hg") != std::string::npos) CHECK_MSG(after.find(" nh") != std::string::npos, "%s", after.c_str());
   // The rest of the buffer keeps its huge-page advice and its contents.
-  CHECK(vm_flags(p) == before);
+  CHECK(vm_flags(p) == head);
   CHECK_MSG(resident(p, 3 * mib) == 3 * mib, "the rest: %zu bytes resident", resident(p, 3 * mib));
+#else
+  std::printf("  (skipped: mincore is Linux-only here)\n");
+#endif
+}
+
+// Prefaulted huge-page buffers give huge pages up when one costs far more than
+// writing it (populate_huge): the rest of the buffer, and the buffers of the next
+// seconds, are populated in small pages, resident all the same.
+NETLITE_TEST(huge_pages_given_up_when_they_cost_too_much) {
+#if defined(__linux__)
+  namespace md = netlite::memory_detail;
+  const size_t mib = size_t(1) << 20, bytes = 6 * mib;
+  md::huge_pages_declined_until().store(0);
+  std::shared_ptr<void> probe = netlite::large_buffer(bytes, false);
+  const bool thp = vm_flags(probe.get()).find(" hg") != std::string::npos;  // the kernel knows THP and took the advice
+  if (!thp) std::printf("  (no huge-page advice in smaps: checking residency only)\n");
+
+  // Every huge page within its budget: the whole buffer keeps the advice.
+  unsigned char* p = static_cast<unsigned char*>(probe.get());
+  md::populate_huge(p, bytes, 1e30);
+  CHECK_MSG(resident(p, bytes) == bytes, "%zu bytes resident", resident(p, bytes));
+  CHECK(!md::huge_pages_declined());
+  if (thp) CHECK_MSG(vm_flags(p + 5 * mib).find(" hg") != std::string::npos, "%s", vm_flags(p + 5 * mib).c_str());
+
+  // The first huge page over budget (any, at a budget of 0): the rest in small pages.
+  std::shared_ptr<void> buf = netlite::large_buffer(bytes, false);
+  unsigned char* q = static_cast<unsigned char*>(buf.get());
+  md::populate_huge(q, bytes, 0.0);
+  CHECK_MSG(resident(q, bytes) == bytes, "%zu bytes resident", resident(q, bytes));
+  CHECK(md::huge_pages_declined());
+  if (thp) {
+    CHECK_MSG(vm_flags(q).find(" hg") != std::string::npos, "first 2 MiB: %s", vm_flags(q).c_str());
+    CHECK_MSG(vm_flags(q + 2 * mib).find(" nh") != std::string::npos, "the rest: %s", vm_flags(q + 2 * mib).c_str());
+  }
+  // While declined, new buffers are small pages from the start, and resident when asked.
+  std::shared_ptr<void> next = netlite::large_buffer(bytes, true);
+  unsigned char* r = static_cast<unsigned char*>(next.get());
+  CHECK_MSG(resident(r, bytes) == bytes, "%zu bytes resident", resident(r, bytes));
+  if (thp) CHECK_MSG(vm_flags(r).find(" hg") == std::string::npos, "%s", vm_flags(r).c_str());
+  md::huge_pages_declined_until().store(0);
+  std::shared_ptr<void> later = netlite::large_buffer(bytes, false);
+  if (thp) CHECK_MSG(vm_flags(later.get()).find(" hg") != std::string::npos, "%s", vm_flags(later.get()).c_str());
 #else
   std::printf("  (skipped: mincore is Linux-only here)\n");
 #endif

@@ -7,7 +7,9 @@
 // 2 MiB is therefore mapped on its own, 2 MiB-aligned, and advised as
 // transparent huge pages (MADV_HUGEPAGE, honoured when THP is "madvise" or
 // "always"), so the kernel faults it in 2 MiB at a time; the tail past the last
-// full 2 MiB stays in small pages, so resident memory is never rounded up.
+// full 2 MiB stays in small pages, so resident memory is never rounded up. Where
+// huge pages cost far more than small ones (VMs that report free memory to the
+// host), prefaulted buffers fall back to small pages (populate_huge).
 // Nothing is zeroed: callers overwrite every byte (weights are copied in,
 // arena bytes are written before they are read).
 //
@@ -15,8 +17,11 @@
 // workspaces (kernels/gemm.cc, lazy_buffer) all use it.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "tensor.h"
@@ -65,6 +70,65 @@ inline void populate(void* p, size_t len) {
   touch_pages(p, len);
 }
 
+inline int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Until when (steady_ns) buffers are not advised as huge pages: set when one cost
+// far more than writing it (populate_huge).
+inline std::atomic<int64_t>& huge_pages_declined_until() {
+  static std::atomic<int64_t> until{0};
+  return until;
+}
+
+inline bool huge_pages_declined() { return steady_ns() < huge_pages_declined_until().load(std::memory_order_relaxed); }
+
+// A huge page costs what zeroing 2 MiB costs where the kernel has one at hand:
+// 0.17-0.45 ms on an AMD EPYC VM where rewriting those 2 MiB, resident, took
+// 0.025-0.045 ms. On VMs that report free memory to the host (free page
+// reporting, here of every free block of 2 MiB or more), the kernel's free huge
+// blocks are reported ones from a few seconds after some process freed memory,
+// and each costs the host a fault per 4 KiB: 4.4-6.8 ms, while small pages, which
+// the kernel still finds among the fragments it does not report, cost 0.65 ms per
+// 2 MiB. ResNet-18's load took 105-161 ms there instead of 38-56 in small pages.
+// So a huge page that costs more than kHugePageMaxCost times rewriting it ends
+// huge pages for the rest of its buffer, and for every buffer of the next
+// kHugePageDeclineNs (one probe per load, not one per buffer).
+constexpr double kHugePageMaxCost = 30;
+constexpr int64_t kHugePageDeclineNs = int64_t(5) * 1000 * 1000 * 1000;
+
+// populate() for a 2 MiB-aligned mapping advised as huge pages (large_buffer):
+// one huge page at a time while each costs at most `max_cost` times rewriting the
+// first, then the rest in small pages.
+inline void populate_huge(void* p, size_t len, double max_cost = kHugePageMaxCost) {
+  uint8_t* b = static_cast<uint8_t*>(p);
+  size_t done = 0;
+  int64_t rewrite_ns = -1;  // rewriting the first huge page, resident: what the memory itself costs
+  while (done < len) {
+    const size_t n = len - done < kHugePage ? len - done : kHugePage;
+    const int64_t t0 = steady_ns();
+    populate(b + done, n);
+    const int64_t t1 = steady_ns();
+    if (rewrite_ns < 0) {
+      std::memset(b + done, 0, n);
+      rewrite_ns = steady_ns() - t1;
+      if (rewrite_ns < 10000) rewrite_ns = 10000;  // below what a coarse clock can tell
+    }
+    done += n;
+    if (n == kHugePage && double(t1 - t0) > max_cost * double(rewrite_ns)) {
+      huge_pages_declined_until().store(t1 + kHugePageDeclineNs, std::memory_order_relaxed);
+      break;
+    }
+  }
+  if (done < len) {
+#ifdef MADV_NOHUGEPAGE
+    madvise(b + done, len - done, MADV_NOHUGEPAGE);  // advice only
+#endif
+    populate(b + done, len - done);
+  }
+}
+
 }  // namespace memory_detail
 
 // Address space of `bytes` (64-byte aligned, uninitialised) that becomes
@@ -109,10 +173,20 @@ inline std::shared_ptr<void> large_buffer(size_t bytes, bool prefault) {
     if (head) munmap(raw, head);
     if (map_len - head > len) munmap(reinterpret_cast<void*>(start + len), map_len - head - len);
     void* p = reinterpret_cast<void*>(start);
-#ifdef MADV_HUGEPAGE
-    if (huge) madvise(p, len, MADV_HUGEPAGE);  // advice only: without THP this is a plain mapping
+    // Advice only: without THP this is a plain mapping.
+    bool advise = false;
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    if (huge && huge_pages_declined())
+      madvise(p, len, MADV_NOHUGEPAGE);
+    else if (huge)
+      advise = madvise(p, len, MADV_HUGEPAGE) == 0;
 #endif
-    if (prefault) populate(p, len);
+    if (prefault) {
+      if (advise)
+        populate_huge(p, len);
+      else
+        populate(p, len);
+    }
     return std::shared_ptr<void>(p, [len](void* q) { munmap(q, len); });
   }
 #endif
@@ -169,7 +243,7 @@ inline Tensor uninitialized_tensor(DType dt, const Shape& s) {
 class WeightSlab {
  public:
   explicit WeightSlab(size_t bytes) {
-    std::shared_ptr<void> buf = large_buffer(bytes ? bytes : 1, false);
+    std::shared_ptr<void> buf = large_buffer(bytes ? bytes : 1, true);
     void* p = buf.get();
     // Keep `buf` alive inside the deleter: it knows how to free what it allocated.
     slab_ = std::shared_ptr<void>(p, Deleter{bytes, std::move(buf)});
