@@ -17,24 +17,42 @@ static void store_row(const std::vector<float>& row, int64_t P, int64_t M, int64
   for (int64_t p = 0; p < P; ++p) std::memcpy(u + (p * M + m) * C, row.data() + p * C, size_t(C) * sizeof(float));
 }
 
+// Both weight transforms take kLanes input channels at a time, their 3x3 taps
+// gathered tap-major first, so that each step of U = G g G^T is one loop over the
+// lanes, which the compiler vectorises (portable code, whatever the ISA): one
+// channel at a time, reading taps 9 floats apart, the transforms took 12% of
+// ResNet-18's load. The arithmetic per weight is the same either way.
+constexpr int kLanes = 16;
+
+// taps[k][l] = tap k of the weights of output channel m, input channel c0 + l (zero past C).
+static void gather_taps(const float* w, int64_t C, int64_t m, int64_t c0, int lanes, float (*taps)[kLanes]) {
+  const float* g = w + (m * C + c0) * 9;
+  for (int k = 0; k < 9; ++k)
+    for (int l = 0; l < kLanes; ++l) taps[k][l] = l < lanes ? g[l * 9 + k] : 0.0f;
+}
+
 void winograd_f23_transform_weights(const float* w, int64_t M, int64_t C, float* u) {
   // G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]; U = G g G^T.
+  auto gmul = [](const float* g0, const float* g1, const float* g2, float (*o)[kLanes]) {
+    for (int l = 0; l < kLanes; ++l) {
+      o[0][l] = g0[l];
+      o[1][l] = 0.5f * (g0[l] + g1[l] + g2[l]);
+      o[2][l] = 0.5f * (g0[l] - g1[l] + g2[l]);
+      o[3][l] = g2[l];
+    }
+  };
   std::vector<float> row(size_t(16 * C));
   for (int64_t m = 0; m < M; ++m) {
-    for (int64_t c = 0; c < C; ++c) {
-      const float* g = w + (m * C + c) * 9;
-      float t[4][3];  // G g
-      for (int j = 0; j < 3; ++j) {
-        const float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-        t[0][j] = g0;
-        t[1][j] = 0.5f * (g0 + g1 + g2);
-        t[2][j] = 0.5f * (g0 - g1 + g2);
-        t[3][j] = g2;
-      }
+    for (int64_t c0 = 0; c0 < C; c0 += kLanes) {
+      const int lanes = int(C - c0 < kLanes ? C - c0 : kLanes);
+      float g[9][kLanes];
+      gather_taps(w, C, m, c0, lanes, g);
+      float t[3][4][kLanes];  // (G g)^T: t[j][i], column j of g through G
+      for (int j = 0; j < 3; ++j) gmul(g[j], g[3 + j], g[6 + j], t[j]);
       for (int i = 0; i < 4; ++i) {
-        const float r0 = t[i][0], r1 = t[i][1], r2 = t[i][2];
-        const float v[4] = {r0, 0.5f * (r0 + r1 + r2), 0.5f * (r0 - r1 + r2), r2};
-        for (int j = 0; j < 4; ++j) row[size_t((i * 4 + j) * C + c)] = v[j];
+        float v[4][kLanes];
+        gmul(t[0][i], t[1][i], t[2][i], v);
+        for (int j = 0; j < 4; ++j) std::memcpy(&row[size_t((i * 4 + j) * C + c0)], v[j], size_t(lanes) * sizeof(float));
       }
     }
     store_row(row, 16, M, C, m, u);
@@ -43,24 +61,28 @@ void winograd_f23_transform_weights(const float* w, int64_t M, int64_t C, float*
 
 void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float* u) {
   // G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]; U = G g G^T.
-  auto gmul = [](float g0, float g1, float g2, float* o) {
-    o[0] = 0.25f * g0;
-    o[1] = -(g0 + g1 + g2) / 6.0f;
-    o[2] = -(g0 - g1 + g2) / 6.0f;
-    o[3] = g0 / 24.0f + g1 / 12.0f + g2 / 6.0f;
-    o[4] = g0 / 24.0f - g1 / 12.0f + g2 / 6.0f;
-    o[5] = g2;
+  auto gmul = [](const float* g0, const float* g1, const float* g2, float (*o)[kLanes]) {
+    for (int l = 0; l < kLanes; ++l) {
+      o[0][l] = 0.25f * g0[l];
+      o[1][l] = -(g0[l] + g1[l] + g2[l]) / 6.0f;
+      o[2][l] = -(g0[l] - g1[l] + g2[l]) / 6.0f;
+      o[3][l] = g0[l] / 24.0f + g1[l] / 12.0f + g2[l] / 6.0f;
+      o[4][l] = g0[l] / 24.0f - g1[l] / 12.0f + g2[l] / 6.0f;
+      o[5][l] = g2[l];
+    }
   };
   std::vector<float> row(size_t(36 * C));
   for (int64_t m = 0; m < M; ++m) {
-    for (int64_t c = 0; c < C; ++c) {
-      const float* g = w + (m * C + c) * 9;
-      float t[3][6];  // (G g)^T: t[j][i]
+    for (int64_t c0 = 0; c0 < C; c0 += kLanes) {
+      const int lanes = int(C - c0 < kLanes ? C - c0 : kLanes);
+      float g[9][kLanes];
+      gather_taps(w, C, m, c0, lanes, g);
+      float t[3][6][kLanes];  // (G g)^T: t[j][i]
       for (int j = 0; j < 3; ++j) gmul(g[j], g[3 + j], g[6 + j], t[j]);
       for (int i = 0; i < 6; ++i) {
-        float v[6];
+        float v[6][kLanes];
         gmul(t[0][i], t[1][i], t[2][i], v);
-        for (int j = 0; j < 6; ++j) row[size_t((i * 6 + j) * C + c)] = v[j];
+        for (int j = 0; j < 6; ++j) std::memcpy(&row[size_t((i * 6 + j) * C + c0)], v[j], size_t(lanes) * sizeof(float));
       }
     }
     store_row(row, 36, M, C, m, u);
