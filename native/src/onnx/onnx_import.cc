@@ -373,6 +373,7 @@ void read_graph(Reader r, Graph* g, const ConsumedBytesFn& consumed) {
   for (Init& in : inits) {
     Value& val = g->values[size_t(in.value)];
     val.data = slab.tensor(DType(in.parts.data_type), in.parts.dims, in.offset);
+    slab.populate(in.offset + in.count * dtype_size(DType(in.parts.data_type)));
     fill_from_parts(in.parts, in.count, val.data);
     if (consumed && in.parts.has_raw && in.parts.raw_size) consumed(in.parts.raw, in.parts.raw_size);
     val.is_constant = true;
