@@ -169,6 +169,32 @@ NETLITE_TEST(huge_pages_given_up_when_they_cost_too_much) {
 #endif
 }
 
+// The weights slab becomes resident in step with the importer's copy, not all at
+// once (the mapped model file's pages go as the slab's come: a peak of both would
+// be twice the weights).
+NETLITE_TEST(weight_slab_resident_in_step) {
+#if defined(__linux__)
+  const size_t mib = size_t(1) << 20, bytes = 9 * mib;
+  netlite::WeightSlab slab(bytes);
+  netlite::Tensor t = slab.tensor(netlite::DType::Float32, netlite::Shape{int64_t(bytes / 4)}, 0);
+  const unsigned char* p = static_cast<const unsigned char*>(t.data);
+  CHECK_MSG(resident(p, bytes) == 0, "fresh: %zu bytes resident", resident(p, bytes));
+  slab.populate(mib + 5);
+  // At most the huge page that holds the end (small pages: up to the page after it).
+  const size_t first = resident(p, bytes);
+  CHECK_MSG(first >= mib + 4096 && first <= 2 * mib, "after 1 MiB: %zu bytes resident", first);
+  slab.populate(5 * mib);
+  const size_t second = resident(p, bytes);
+  CHECK_MSG(second >= 5 * mib && second <= 6 * mib, "after 5 MiB: %zu bytes resident", second);
+  slab.populate(bytes);
+  CHECK_MSG(resident(p, bytes) == bytes, "all: %zu bytes resident", resident(p, bytes));
+  slab.populate(mib);  // going back is a no-op
+  CHECK(resident(p, bytes) == bytes);
+#else
+  std::printf("  (skipped: mincore is Linux-only here)\n");
+#endif
+}
+
 NETLITE_TEST(gemm_workspaces_grow_with_use) {
   if (!nk::gemm_uses_netlite(nk::GemmBackend::Netlite)) return;
   // A reserved workspace takes address space only.
