@@ -84,6 +84,9 @@ inline std::atomic<int64_t>& huge_pages_declined_until() {
 
 inline bool huge_pages_declined() { return steady_ns() < huge_pages_declined_until().load(std::memory_order_relaxed); }
 
+// Whether large_buffer advises a mapping of `bytes` as huge pages (where the system has them).
+inline bool wants_huge_pages(size_t bytes) { return bytes >= kHugePage && !huge_pages_declined(); }
+
 // A huge page costs what zeroing 2 MiB costs where the kernel has one at hand:
 // 0.17-0.45 ms on an AMD EPYC VM where rewriting those 2 MiB, resident, took
 // 0.025-0.045 ms. On VMs that report free memory to the host (free page
@@ -105,7 +108,7 @@ constexpr int64_t kHugePageDeclineNs = int64_t(5) * 1000 * 1000 * 1000;
 class HugePagePopulator {
  public:
   HugePagePopulator() = default;
-  // `small`: the mapping was not advised as huge pages (huge_pages_declined()).
+  // `small`: the mapping was not advised as huge pages (wants_huge_pages()).
   HugePagePopulator(void* p, size_t len, double max_cost = kHugePageMaxCost, bool small = false)
       : b_(static_cast<uint8_t*>(p)), len_(len), max_cost_(max_cost), small_(small) {}
 
@@ -198,10 +201,10 @@ inline std::shared_ptr<void> large_buffer(size_t bytes, bool prefault) {
     // Advice only: without THP this is a plain mapping.
     bool advise = false;
 #if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
-    if (huge && huge_pages_declined())
-      madvise(p, len, MADV_NOHUGEPAGE);
-    else if (huge)
+    if (huge && wants_huge_pages(bytes))
       advise = madvise(p, len, MADV_HUGEPAGE) == 0;
+    else if (huge)
+      madvise(p, len, MADV_NOHUGEPAGE);
 #endif
     if (prefault) {
       if (advise)
@@ -266,7 +269,7 @@ class WeightSlab {
  public:
   explicit WeightSlab(size_t bytes) {
     namespace md = memory_detail;
-    const bool small = bytes < md::kHugePage || md::huge_pages_declined();  // as large_buffer decides
+    const bool small = !md::wants_huge_pages(bytes);  // large_buffer's own test
     std::shared_ptr<void> buf = large_buffer(bytes ? bytes : 1, false);
     void* p = buf.get();
 #ifdef NETLITE_HAVE_MMAP
