@@ -139,7 +139,7 @@ const runtimes = {
     async create(lib, file, { threads, gemm, warmUp }) {
       const options = { threads };
       if (gemm) options.gemm = gemm;
-      if (warmUp === false) options.warmUp = false; // default: one run on zeros inside load
+      if (warmUp) options.warmUp = true; // a run on zeros inside load (netlite's default: none)
       return lib.Predictor.load(file, options);
     },
     feeds(lib, handle, input) {

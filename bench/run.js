@@ -19,8 +19,8 @@ const HELP = `usage: node bench/run.js [options]
   --min-iters N       minimum timed runs (default 20)
   --timeout S         a child taking longer is killed and reported failed (default 120)
   --gemm a,b          extra netlite configs with options.gemm = each (openblas|netlite|reference|auto)
-  --no-warm-up        load netlite with warmUp: false (its create then excludes the run on zeros
-                      it does by default, and its first run is a cold one)
+  --warm-up           load netlite with warmUp: true (its create then includes a run on zeros,
+                      and its first run is a warm one)
   --json FILE         raw figures (default bench/results/latest.json)
   --quick             1 round, 0.5 s: a smoke test
   --no-ort            netlite alone (same as --only netlite)
@@ -34,7 +34,7 @@ const HELP = `usage: node bench/run.js [options]
 function parseArgs(argv) {
   const o = {
     models: null, threads: [1, 2], rounds: 3, seconds: 2, warmup: 0.3, minIters: 20, maxIters: 100000,
-    timeout: 120, gemm: [], warmUp: true, json: path.join(__dirname, 'results', 'latest.json'),
+    timeout: 120, gemm: [], warmUp: false, json: path.join(__dirname, 'results', 'latest.json'),
     runtimes: ['netlite', 'ort'], shared: common.DEFAULT_SHARED,
   };
   const list = (v) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
@@ -61,7 +61,7 @@ function parseArgs(argv) {
       case '--min-iters': o.minIters = Math.round(num('--min-iters', val(), 1)); break;
       case '--timeout': o.timeout = num('--timeout', val(), 1); break;
       case '--gemm': o.gemm = list(val()); break;
-      case '--no-warm-up': o.warmUp = false; break;
+      case '--warm-up': o.warmUp = true; break;
       case '--json': o.json = path.resolve(val()); break;
       case '--quick': quick = true; break;
       case '--no-ort': o.runtimes = ['netlite']; break;

@@ -50,12 +50,14 @@ export interface PredictorOptions {
   /** Bytes the weights plus one run's arena may take; 0 or absent means no limit. */
   memoryLimit?: number;
   /**
-   * Run the model on zero inputs while loading (default true), so the first prediction costs
-   * what later ones cost instead of up to 1.8x (the weights are cold in the caches right after
-   * a load, and the first call of each code path costs 0.5-1 ms more): `load` runs it once
-   * through `predict`, on the predictor's run thread; `loadSync` once natively on the run
-   * thread and once through `predictSync`. It runs at the declared input shapes, free dims as
-   * 1; a model that fails on zeros skips it. Costs one or two extra runs' time in the load.
+   * Run the model once on zero inputs while loading (default false). Off, the load returns as
+   * soon as the model is ready, and the first prediction costs 1.05-1.4x what later ones cost
+   * (`npm run bench` on a 2-core AMD EPYC VM: the first call through the JS and N-API path, and
+   * the GEMM packing buffers becoming resident); on, that first-call cost moves into the load
+   * (first / median 1.00-1.05) together with one whole run's time. `load` runs it through
+   * `predict`, on the predictor's run thread; `loadSync` once natively on the run thread and
+   * once through `predictSync`. It runs at the declared input shapes, free dims as 1; a model
+   * that fails on zeros skips it.
    */
   warmUp?: boolean;
 }
@@ -230,7 +232,7 @@ export class Predictor {
       // The warm-up is the one predict() below, which runs on the run thread like the
       // native warm-up would: that one as well made no first prediction cheaper (first /
       // median 1.11-1.27 without it, 1.14-1.41 with it) and cost 8-10 ms of SqueezeNet's load.
-      const warmUp = options?.warmUp !== false;
+      const warmUp = options?.warmUp === true;
       const nativeOptions = normalizeOptions(options);
       if (warmUp) nativeOptions.warmUp = false;
       let p: Predictor;
@@ -265,7 +267,7 @@ export class Predictor {
       } else {
         p = new Predictor(binding().loadModelSync(normalizeSource(model), normalizeOptions(options)));
       }
-      if (options?.warmUp !== false) {
+      if (options?.warmUp === true) {
         const feeds = p.zeroFeeds();
         if (feeds) {
           try {

@@ -456,14 +456,14 @@ describe('4. concurrency', () => {
   test('4.5 terminating a worker with loads in flight is clean', async () => {
     // Each load reports the model's memory to V8 from its worker thread (OnProgress) before
     // its warm-up run: terminating the worker at any point of that must not crash or hang.
-    // A slow warm-up (scalar GEMM, 64 rows) keeps loads in flight for a while.
+    // A slow warm-up (asked for; scalar GEMM, 64 rows) keeps loads in flight for a while.
     const slowPath = modelFile('slow-load.onnx', matmulChain(512, 4, 64));
     const code = `
       const { parentPort, workerData } = require('worker_threads');
       const fs = require('fs');
       const { Predictor } = require(${JSON.stringify(entry)});
-      for (let i = 0; i < 3; i++) Predictor.load(workerData.slowPath, { gemm: 'reference', threads: 1 }).catch(() => {});
-      Predictor.load(fs.readFileSync(workerData.slowPath), { threads: 2 }).catch(() => {});
+      for (let i = 0; i < 3; i++) Predictor.load(workerData.slowPath, { gemm: 'reference', threads: 1, warmUp: true }).catch(() => {});
+      Predictor.load(fs.readFileSync(workerData.slowPath), { threads: 2, warmUp: true }).catch(() => {});
       parentPort.postMessage('loading');`;
     for (let i = 0; i < 12; i++) {
       const w = new Worker(code, { eval: true, workerData: { slowPath } });
@@ -647,7 +647,7 @@ describe('6. leaks', () => {
     const bytes = matmulChain(1024, 2); // one shared 4 MiB weight
     const file = path.join(os.tmpdir(), `netlite-external-${process.pid}.onnx`);
     fs.writeFileSync(file, bytes);
-    // 64 fixed rows through the scalar GEMM: a warm-up of 0.1 s or more to watch the JS thread through.
+    // 64 fixed rows through the scalar GEMM: a warm-up (asked for) of 0.1 s or more to watch the JS thread through.
     const slowFile = path.join(os.tmpdir(), `netlite-external-slow-${process.pid}.onnx`);
     fs.writeFileSync(slowFile, matmulChain(1024, 2, 64));
     const script = `
@@ -657,7 +657,7 @@ describe('6. leaks', () => {
       const bytes = fs.readFileSync(${JSON.stringify(file)});
       const bad = bytes.subarray(0, bytes.length - 100);
       const ext = () => binding()._externalMemory();
-      // The JS-level warm-up's zero inputs and outputs are garbage that holds external memory
+      // A JS-level warm-up's zero inputs and outputs are garbage that holds external memory
       // until collected (V8 frees array buffers after a GC, off the thread): collect first.
       const settled = async () => {
         for (let i = 0; i < 3; i++) { global.gc(); await new Promise((r) => setTimeout(r, 5)); }
@@ -682,7 +682,7 @@ describe('6. leaks', () => {
         let seen = 0;
         const t0 = Date.now();
         const timer = setInterval(() => { seen = Math.max(seen, ext() - e0); }, 1);
-        const d = await Predictor.load(${JSON.stringify(slowFile)}, { threads: 1, gemm: 'reference' });
+        const d = await Predictor.load(${JSON.stringify(slowFile)}, { threads: 1, gemm: 'reference', warmUp: true });
         clearInterval(timer);
         out.slowLoadMs = Date.now() - t0;
         out.seenDuringLoad = seen;

@@ -13,7 +13,7 @@
 //     pinned by references until the run settles); outputs are copied once, on the worker thread,
 //     into buffers that become the result ArrayBuffers without a further copy.
 //   - A model's asynchronous runs execute on one thread of its own (RunThread, started at load,
-//     where the warm-up runs), posted there from the JS thread and settled through the addon's
+//     where the warm-up runs when asked for), posted there from the JS thread and settled through the addon's
 //     thread-safe function; a run that finds that thread busy runs on a libuv worker.
 //   - Error text comes from netlite_last_error() on the thread that made the failing call.
 //   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
@@ -190,7 +190,7 @@ class Addon;
 // predictSync(). For the same reason the thread spins a little (kSpin) before it
 // sleeps: back-to-back predict() calls then find it awake. A run that finds the thread
 // busy goes through a libuv worker (TryRun from there, else on the worker itself).
-// The thread starts at load (the warm-up run is made on it, see NewRunThread) and ends
+// The thread starts at load (a warm-up run is made on it, see NewRunThread) and ends
 // when the model is freed.
 class RunThread {
  public:
@@ -581,7 +581,7 @@ bool ToCount(const Napi::Value& v, uint64_t* out) {
 // The C load options plus the addon's own.
 struct LoadOptions {
   netlite_options native;
-  bool warm_up = true;  // run the first session once on zeros at load (netlite_session_warm_up)
+  bool warm_up = false;  // run the first session once on zeros at load (netlite_session_warm_up)
 };
 
 void ParseOptions(Napi::Env env, const Napi::Value& value, LoadOptions* load) {
@@ -1044,7 +1044,7 @@ class SettlingWorkerOn : public Base {
 using SettlingWorker = SettlingWorkerOn<Napi::AsyncWorker>;
 
 // An async load in two steps: the model is read and planned, then its first session
-// makes the warm-up run on the run thread. Between the two, OnProgress tells V8 on the JS
+// is made (and, when asked for, makes the warm-up run) on the run thread. Between the two, OnProgress tells V8 on the JS
 // thread how much native memory the model holds, so that V8 collects forgotten
 // predictors. Reported only when the load settled, tens of MB at once made V8 start an
 // incremental mark whose final pause (3-8 ms of Mark-Compact on the JS thread) fell into
@@ -1064,7 +1064,7 @@ class LoadWorkerBase : public SettlingWorkerOn<Napi::AsyncProgressWorker<int64_t
   }
 
   // Execute's second step, after model_ is loaded: reports its memory, then starts the run
-  // thread and makes the first session (with its warm-up run) on it.
+  // thread and makes the first session (with its warm-up run, when asked for) on it.
   void Prepare(const Progress& progress) {
     netlite_memory_info mem{};
     if (netlite_model_memory(model_, &mem) == NETLITE_OK) {
