@@ -164,7 +164,9 @@ NETLITE_TEST(depthwise_3x3_fast_matches_reference) {
   Rng r(5);
   for (int64_t s = 1; s <= 2; ++s)
     for (int64_t pad = 0; pad <= 1; ++pad)
-      for (int64_t ow = 1; ow <= 40; ow += (ow < 18 ? 1 : 7))
+      // Widths of one, two and three 32-column blocks and their partial ones (a
+      // stride-1 row is NB + 1 loads of 16 columns shifted into the taps).
+      for (int64_t ow = 1; ow <= 81; ow += (ow < 18 ? 1 : 7))
         for (int64_t oh = 1; oh <= 13; ++oh) {  // every remainder of the 6-, 4- and 2-row passes
           nk::ConvShape g;
           g.nd = 2;

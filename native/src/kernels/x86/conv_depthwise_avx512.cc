@@ -1,11 +1,12 @@
 // AVX-512 depthwise 3x3 convolution (stride 1 or 2 in both dims, no dilation)
 // straight from the input plane, for kernels/conv.cc's depthwise path: zero
 // padding comes from masked loads (masked-off lanes read nothing), so there is
-// no padded copy. The nine
-// weights stay in registers; R output rows are computed together so that each
-// loaded input row feeds every output row whose window covers it (row reuse),
-// 16 or 32 output columns at a time. Stride 2 de-interleaves even/odd input
-// columns with one permute per 16 outputs. The scalar forms in conv.cc are the
+// no padded copy. The FMAs
+// broadcast the nine weights from memory; R output rows are computed together so
+// that each loaded input row feeds every output row whose window covers it (row
+// reuse), 16 or 32 output columns at a time. Stride 1 shifts two loads of 16
+// columns into the three taps; stride 2 de-interleaves even/odd input columns
+// with one permute per 16 outputs. The scalar forms in conv.cc are the
 // reference. Compiled for every x86-64 target with function-level target
 // attributes and chosen at run time.
 #include "../conv.h"
@@ -36,47 +37,43 @@ NETLITE_DW512_INLINE __mmask16 col_mask(int64_t c, int64_t n) {
   return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// Per 16-column block: the lane masks of its loads (S = 1: the three taps; S = 2:
-// the two halves) and whether the column after a stride-2 block is in bounds.
-// They depend only on the columns, so a block computes them once for all rows.
-template <int S>
-struct BlockMasks {
-  __mmask16 m[3];
+// Stride 2, per block of 16 outputs (32 input columns from c): the lane masks of
+// its two loads and whether the column after them is in bounds. They depend only
+// on the columns, so a block computes them once for all rows.
+struct Stride2Masks {
+  __mmask16 m[2];
   bool next;
 };
 
-template <int S>
-NETLITE_DW512_INLINE BlockMasks<S> block_masks(int64_t c, int64_t n) {
-  BlockMasks<S> bm;
-  if (S == 1) {
-    for (int kw = 0; kw < 3; ++kw) bm.m[kw] = col_mask(c + kw, n);
-  } else {
-    bm.m[0] = col_mask(c, n);
-    bm.m[1] = col_mask(c + 16, n);
-    bm.m[2] = 0;
-  }
+NETLITE_DW512_INLINE Stride2Masks stride2_masks(int64_t c, int64_t n) {
+  Stride2Masks bm;
+  bm.m[0] = col_mask(c, n);
+  bm.m[1] = col_mask(c + 16, n);
   bm.next = c + 32 >= 0 && c + 32 < n;
   return bm;
 }
 
-// The three horizontal taps t[kw] = row[c + S*i + kw] for output columns i = 0..15,
-// zero where the column lies outside the row (masked loads never touch those).
-template <int S>
-NETLITE_DW512_INLINE void taps(const float* row, int64_t c, const BlockMasks<S>& bm, __m512 (&t)[3], __m512i even,
-                               __m512i odd) {
-  if (S == 1) {
-NETLITE_UNROLL(3)
-    for (int kw = 0; kw < 3; ++kw) t[kw] = _mm512_maskz_loadu_ps(bm.m[kw], row + c + kw);
-  } else {
-    const __m512 a = _mm512_maskz_loadu_ps(bm.m[0], row + c);
-    const __m512 b = _mm512_maskz_loadu_ps(bm.m[1], row + c + 16);
-    t[0] = _mm512_permutex2var_ps(a, even, b);
-    t[1] = _mm512_permutex2var_ps(a, odd, b);
-    // row[c + 2i + 2]: the even lanes moved down one, row[c + 32] entering at lane 15.
-    const float next = bm.next ? row[c + 32] : 0.0f;
-    t[2] = _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(next)),
-                                                         _mm512_castps_si512(t[0]), 1));
-  }
+// Stride 2: the three horizontal taps t[kw] = row[c + 2i + kw] for output columns
+// i = 0..15, zero where the column lies outside the row (masked loads never touch
+// those): the even and odd columns of two loads.
+NETLITE_DW512_INLINE void taps_s2(const float* row, int64_t c, const Stride2Masks& bm, __m512 (&t)[3], __m512i even,
+                                  __m512i odd) {
+  const __m512 a = _mm512_maskz_loadu_ps(bm.m[0], row + c);
+  const __m512 b = _mm512_maskz_loadu_ps(bm.m[1], row + c + 16);
+  t[0] = _mm512_permutex2var_ps(a, even, b);
+  t[1] = _mm512_permutex2var_ps(a, odd, b);
+  // row[c + 2i + 2]: the even lanes moved down one, row[c + 32] entering at lane 15.
+  const float next = bm.next ? row[c + 32] : 0.0f;
+  t[2] = _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(next)),
+                                                       _mm512_castps_si512(t[0]), 1));
+}
+
+// Lanes k.. of a followed by the first k lanes of b: columns c + k .. c + k + 15
+// when a holds c .. c + 15 and b the next 16. (Zero-masked with every lane: the
+// unmasked form trips GCC 12's -Wmaybe-uninitialized.)
+template <int K>
+NETLITE_DW512_INLINE __m512 shifted(__m512 a, __m512 b) {
+  return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(b), _mm512_castps_si512(a), K));
 }
 
 // Planes narrower than this (and of at most kFlatMaxOutputs outputs) take
@@ -96,7 +93,12 @@ struct Plane {
 
 // R output rows from row oh, NB blocks of 16 columns from column j; the last
 // block stores only the columns in `last` (a lane mask). Input rows outside the
-// plane contribute nothing (zero padding).
+// plane contribute nothing (zero padding). At stride 1 an input row is NB + 1
+// loads of 16 columns, v[k] at c0 + 16k (the last only for the two columns after
+// the blocks), and block b's taps are v[b] and v[b], v[b + 1] shifted by one and
+// two lanes: three unaligned loads per block and row, most of them split over
+// two cache lines, made the kernel wait on loads (MobileNetV2's 56-wide bands of
+// 7 rows, 144 channels: 43-44 -> 54-55 GFLOP/s; a 112x112 plane 58 -> 65).
 template <int S, int R, int NB>
 NETLITE_DW512_INLINE void block(const Plane& pl, int64_t oh, int64_t j, const float* w, __m512 bias,
                                 bool clamp, __m512 lo, __m512 hi, __mmask16 last, __m512i even, __m512i odd) {
@@ -107,18 +109,36 @@ NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) acc[r][b] = bias;
   constexpr int kRows = S * (R - 1) + 3;  // input rows the R output rows read
   const int64_t ih0 = oh * S - pl.PH, c0 = j * S - pl.PW;
-  BlockMasks<S> bm[NB];
+  __mmask16 vm[NB + 1];  // stride 1
+  Stride2Masks bm[NB];   // stride 2
+  if constexpr (S == 1) {
+NETLITE_UNROLL(3)
+    for (int k = 0; k <= NB; ++k) vm[k] = col_mask(c0 + 16 * k, pl.IW);
+    vm[NB] &= __mmask16(0x3);
+  } else {
 NETLITE_UNROLL(2)
-  for (int b = 0; b < NB; ++b) bm[b] = block_masks<S>(c0 + b * 16 * S, pl.IW);
+    for (int b = 0; b < NB; ++b) bm[b] = stride2_masks(c0 + b * 32, pl.IW);
+  }
 NETLITE_UNROLL(16)
   for (int i = 0; i < kRows; ++i) {
     const int64_t ih = ih0 + i;
     if (ih < 0 || ih >= pl.IH) continue;
     const float* row = pl.x + ih * pl.IW;
+    __m512 v[NB + 1];
+    if constexpr (S == 1) {
+NETLITE_UNROLL(3)
+      for (int k = 0; k <= NB; ++k) v[k] = _mm512_maskz_loadu_ps(vm[k], row + c0 + 16 * k);
+    }
 NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) {
       __m512 t[3];
-      taps<S>(row, c0 + b * 16 * S, bm[b], t, even, odd);
+      if constexpr (S == 1) {
+        t[0] = v[b];
+        t[1] = shifted<1>(v[b], v[b + 1]);
+        t[2] = shifted<2>(v[b], v[b + 1]);
+      } else {
+        taps_s2(row, c0 + b * 32, bm[b], t, even, odd);
+      }
 NETLITE_UNROLL(8)
       for (int r = 0; r < R; ++r) {
         const int kh = i - S * r;
