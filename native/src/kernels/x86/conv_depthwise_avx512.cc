@@ -37,37 +37,6 @@ NETLITE_DW512_INLINE __mmask16 col_mask(int64_t c, int64_t n) {
   return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
-// Stride 2, per block of 16 outputs (32 input columns from c): the lane masks of
-// its two loads and whether the column after them is in bounds. They depend only
-// on the columns, so a block computes them once for all rows.
-struct Stride2Masks {
-  __mmask16 m[2];
-  bool next;
-};
-
-NETLITE_DW512_INLINE Stride2Masks stride2_masks(int64_t c, int64_t n) {
-  Stride2Masks bm;
-  bm.m[0] = col_mask(c, n);
-  bm.m[1] = col_mask(c + 16, n);
-  bm.next = c + 32 >= 0 && c + 32 < n;
-  return bm;
-}
-
-// Stride 2: the three horizontal taps t[kw] = row[c + 2i + kw] for output columns
-// i = 0..15, zero where the column lies outside the row (masked loads never touch
-// those): the even and odd columns of two loads.
-NETLITE_DW512_INLINE void taps_s2(const float* row, int64_t c, const Stride2Masks& bm, __m512 (&t)[3], __m512i even,
-                                  __m512i odd) {
-  const __m512 a = _mm512_maskz_loadu_ps(bm.m[0], row + c);
-  const __m512 b = _mm512_maskz_loadu_ps(bm.m[1], row + c + 16);
-  t[0] = _mm512_permutex2var_ps(a, even, b);
-  t[1] = _mm512_permutex2var_ps(a, odd, b);
-  // row[c + 2i + 2]: the even lanes moved down one, row[c + 32] entering at lane 15.
-  const float next = bm.next ? row[c + 32] : 0.0f;
-  t[2] = _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(0xFFFF, _mm512_castps_si512(_mm512_set1_ps(next)),
-                                                       _mm512_castps_si512(t[0]), 1));
-}
-
 // Lanes k.. of a followed by the first k lanes of b: columns c + k .. c + k + 15
 // when a holds c .. c + 15 and b the next 16. (Zero-masked with every lane: the
 // unmasked form trips GCC 12's -Wmaybe-uninitialized.)
@@ -93,12 +62,16 @@ struct Plane {
 
 // R output rows from row oh, NB blocks of 16 columns from column j; the last
 // block stores only the columns in `last` (a lane mask). Input rows outside the
-// plane contribute nothing (zero padding). At stride 1 an input row is NB + 1
-// loads of 16 columns, v[k] at c0 + 16k (the last only for the two columns after
-// the blocks), and block b's taps are v[b] and v[b], v[b + 1] shifted by one and
-// two lanes: three unaligned loads per block and row, most of them split over
-// two cache lines, made the kernel wait on loads (MobileNetV2's 56-wide bands of
-// 7 rows, 144 channels: 43-44 -> 54-55 GFLOP/s; a 112x112 plane 58 -> 65).
+// plane contribute nothing (zero padding). An input row is S*NB + 1 loads of 16
+// columns, v[k] at c0 + 16k (the last only for the one or two columns after the
+// blocks), and each tap is a shift of them: at stride 1 block b's taps are v[b]
+// and v[b], v[b + 1] shifted by one and two lanes (three unaligned loads per
+// block and row, most of them split over two cache lines, made the kernel wait on
+// loads: MobileNetV2's 56-wide bands of 7 rows, 144 channels, 43-44 -> 54-55
+// GFLOP/s; a 112x112 plane 58 -> 65); at stride 2 the even and odd columns of
+// two loads, and the even ones shifted by one lane (it took a scalar load and a
+// broadcast per block for the column after it: MobileNetV2's 56-wide bands of 10
+// rows, 144 channels, 38 -> 41 GFLOP/s; its 112-wide bands of 5 rows unchanged).
 template <int S, int R, int NB>
 NETLITE_DW512_INLINE void block(const Plane& pl, int64_t oh, int64_t j, const float* w, __m512 bias,
                                 bool clamp, __m512 lo, __m512 hi, __mmask16 last, __m512i even, __m512i odd) {
@@ -109,35 +82,43 @@ NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) acc[r][b] = bias;
   constexpr int kRows = S * (R - 1) + 3;  // input rows the R output rows read
   const int64_t ih0 = oh * S - pl.PH, c0 = j * S - pl.PW;
-  __mmask16 vm[NB + 1];  // stride 1
-  Stride2Masks bm[NB];   // stride 2
-  if constexpr (S == 1) {
-NETLITE_UNROLL(3)
-    for (int k = 0; k <= NB; ++k) vm[k] = col_mask(c0 + 16 * k, pl.IW);
-    vm[NB] &= __mmask16(0x3);
-  } else {
-NETLITE_UNROLL(2)
-    for (int b = 0; b < NB; ++b) bm[b] = stride2_masks(c0 + b * 32, pl.IW);
-  }
+  // The lane masks of a row's loads (in bounds: zero padding, nothing read).
+  constexpr int kLoads = S * NB + 1;
+  __mmask16 vm[kLoads];
+NETLITE_UNROLL(5)
+  for (int k = 0; k < kLoads; ++k) vm[k] = col_mask(c0 + 16 * k, pl.IW);
+  vm[kLoads - 1] &= __mmask16(S == 1 ? 0x3 : 0x1);
 NETLITE_UNROLL(16)
   for (int i = 0; i < kRows; ++i) {
     const int64_t ih = ih0 + i;
     if (ih < 0 || ih >= pl.IH) continue;
     const float* row = pl.x + ih * pl.IW;
-    __m512 v[NB + 1];
-    if constexpr (S == 1) {
-NETLITE_UNROLL(3)
-      for (int k = 0; k <= NB; ++k) v[k] = _mm512_maskz_loadu_ps(vm[k], row + c0 + 16 * k);
+    __m512 v[kLoads];
+NETLITE_UNROLL(5)
+    for (int k = 0; k < kLoads; ++k) v[k] = _mm512_maskz_loadu_ps(vm[k], row + c0 + 16 * k);
+    // Stride 2: the even and odd columns of each block's two loads (ev[NB]: the
+    // column after the last block, in lane 0).
+    __m512 ev[NB + 1], od[NB];
+    if constexpr (S == 2) {
+NETLITE_UNROLL(2)
+      for (int b = 0; b < NB; ++b) {
+        ev[b] = _mm512_permutex2var_ps(v[2 * b], even, v[2 * b + 1]);
+        od[b] = _mm512_permutex2var_ps(v[2 * b], odd, v[2 * b + 1]);
+      }
+      ev[NB] = v[2 * NB];
     }
 NETLITE_UNROLL(2)
     for (int b = 0; b < NB; ++b) {
+      // The three taps t[kw] = row[c + S*i + kw] of output columns i = 0..15.
       __m512 t[3];
       if constexpr (S == 1) {
         t[0] = v[b];
         t[1] = shifted<1>(v[b], v[b + 1]);
         t[2] = shifted<2>(v[b], v[b + 1]);
       } else {
-        taps_s2(row, c0 + b * 32, bm[b], t, even, odd);
+        t[0] = ev[b];
+        t[1] = od[b];
+        t[2] = shifted<1>(ev[b], ev[b + 1]);
       }
 NETLITE_UNROLL(8)
       for (int r = 0; r < R; ++r) {
