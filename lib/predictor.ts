@@ -53,8 +53,9 @@ export interface PredictorOptions {
    * Run the model once on zero inputs while loading (default false). Off, the load returns as
    * soon as the model is ready, and the first prediction costs about 1.05-1.3x what later ones
    * cost, now and then up to 1.9x at two threads (`npm run bench` on a 2-core AMD EPYC VM: the
-   * first call through the JS and N-API path, and the GEMM packing buffers becoming resident); on, that first-call cost moves into the load
-   * (first / median 1.00-1.05) together with one whole run's time. `load` runs it through
+   * first call through the JS and N-API path, and the GEMM packing buffers becoming resident);
+   * on, that first-call cost moves into the load (first / median 1.00-1.05) together with one
+   * whole run's time. `load` runs it through
    * `predict`, on the predictor's run thread; `loadSync` once natively on the run thread and
    * once through `predictSync`. It runs at the declared input shapes, free dims as 1; a model
    * that fails on zeros skips it.

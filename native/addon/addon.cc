@@ -13,8 +13,9 @@
 //     pinned by references until the run settles); outputs are copied once, on the worker thread,
 //     into buffers that become the result ArrayBuffers without a further copy.
 //   - A model's asynchronous runs execute on one thread of its own (RunThread, started at load,
-//     where the warm-up runs when asked for), posted there from the JS thread and settled through the addon's
-//     thread-safe function; a run that finds that thread busy runs on a libuv worker.
+//     where the warm-up runs when asked for), posted there from the JS thread and settled
+//     through the addon's thread-safe function; a run that finds that thread busy runs on a
+//     libuv worker.
 //   - Error text comes from netlite_last_error() on the thread that made the failing call.
 //   - A model's native state (ModelState) is shared by its JS wrapper and every run in flight;
 //     dispose() drops the wrapper's share, so the native model is freed when the last run settles.
@@ -1044,13 +1045,15 @@ class SettlingWorkerOn : public Base {
 using SettlingWorker = SettlingWorkerOn<Napi::AsyncWorker>;
 
 // An async load in two steps: the model is read and planned, then its first session
-// is made (and, when asked for, makes the warm-up run) on the run thread. Between the two, OnProgress tells V8 on the JS
-// thread how much native memory the model holds, so that V8 collects forgotten
-// predictors. Reported only when the load settled, tens of MB at once made V8 start an
-// incremental mark whose final pause (3-8 ms of Mark-Compact on the JS thread) fell into
-// the first predict() and took a core from its threads (ResNet-18 at 2 threads: first run
-// 13-16 ms against 10.5-11 for later ones, and 11.1-11.3 with no report). Reported before
-// the warm-up, V8 marks and collects while the JS thread waits for the load.
+// is made (and, when asked for, makes the warm-up run) on the run thread. Between the
+// two, OnProgress tells V8 on the JS thread how much native memory the model holds,
+// so that V8 collects forgotten predictors. Reported only when the load settled, tens
+// of MB at once made V8 start an incremental mark whose final pause (3-8 ms of
+// Mark-Compact on the JS thread) fell into the first predict() and took a core from its
+// threads (ResNet-18 at 2 threads: first run 13-16 ms against 10.5-11 for later ones, and
+// 11.1-11.3 with no report). Reported before the first session is made (and before a
+// warm-up run), V8 marks while the load finishes: with no warm-up, `--trace-gc` showed no
+// collection in ResNet-18's first runs at 2 threads.
 // node-addon-api delivers every OnProgress before OnOK / OnError.
 class LoadWorkerBase : public SettlingWorkerOn<Napi::AsyncProgressWorker<int64_t>> {
  protected:

@@ -73,8 +73,8 @@ bool gemm_uses_netlite(GemmBackend backend);
 // (one per GEMM running at the same time): a model calls it at load with its
 // thread count. Each is address space for the kernel's largest blocks that
 // becomes resident as GEMMs write it (only the part they use; the model's
-// first run, or its warm-up run, takes those faults). The workspaces are process-wide, shared by
-// every model and thread, and kept until exit. Returns the address space that
+// first run, or its warm-up run, takes those faults). The workspaces are
+// process-wide, shared by every model and thread, and kept until exit. Returns the address space that
 // `concurrent` of them reserve (0 when `backend` does not use them): an upper
 // bound of what they can make resident. May throw OutOfMemory (call it where
 // errors are caught).

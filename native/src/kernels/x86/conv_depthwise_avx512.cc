@@ -1,14 +1,13 @@
 // AVX-512 depthwise 3x3 convolution (stride 1 or 2 in both dims, no dilation)
 // straight from the input plane, for kernels/conv.cc's depthwise path: zero
 // padding comes from masked loads (masked-off lanes read nothing), so there is
-// no padded copy. The FMAs
-// broadcast the nine weights from memory; R output rows are computed together so
-// that each loaded input row feeds every output row whose window covers it (row
-// reuse), 16 or 32 output columns at a time. Stride 1 shifts two loads of 16
-// columns into the three taps; stride 2 de-interleaves even/odd input columns
-// with one permute per 16 outputs. The scalar forms in conv.cc are the
-// reference. Compiled for every x86-64 target with function-level target
-// attributes and chosen at run time.
+// no padded copy. The FMAs broadcast the nine weights from memory; R output rows
+// are computed together so that each loaded input row feeds every output row
+// whose window covers it (row reuse), 16 or 32 output columns at a time. Stride 1
+// shifts two loads of 16 columns into the three taps; stride 2 de-interleaves
+// even/odd input columns with one permute per 16 outputs. The scalar forms in
+// conv.cc are the reference. Compiled for every x86-64 target with function-level
+// target attributes and chosen at run time.
 #include "../conv.h"
 #include "../unroll.h"
 
