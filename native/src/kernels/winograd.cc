@@ -89,18 +89,20 @@ void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float*
   }
 }
 
-// The per-position GEMMs M[p] = U[p] (M x C) * V[p] (C x T) for positions [p0, p1).
-static void position_gemms(const WinogradConv& a, int64_t p0, int64_t p1, int64_t T, const float* v, float* mt) {
-  for (int64_t p = p0; p < p1; ++p) {
+// The per-position GEMMs M[p] = U[p] (M x C) * V[p] (C x T) for every position,
+// rows [m0, m1) of each.
+static void position_gemms(const WinogradConv& a, int64_t m0, int64_t m1, int64_t T, const float* v, float* mt) {
+  const int64_t P = winograd_positions(a.tile);
+  for (int64_t p = 0; p < P; ++p) {
     GemmArgs g;
-    g.M = a.M;
+    g.M = m1 - m0;
     g.N = T;
     g.K = a.C;
-    g.A = a.u + p * a.M * a.C;
+    g.A = a.u + (p * a.M + m0) * a.C;
     g.lda = a.C;
     g.B = v + p * a.C * T;
     g.ldb = T;
-    g.C = mt + p * a.M * T;
+    g.C = mt + (p * a.M + m0) * T;
     g.ldc = T;
     sgemm(g, nullptr, a.gemm);
   }
@@ -117,7 +119,7 @@ void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, flo
     x86::winograd_f43_input_avx512(a, ty0, ty1, v);
   else
     x86::winograd_f23_input_avx512(a, ty0, ty1, v);
-  position_gemms(a, 0, P, T, v, mt);
+  position_gemms(a, 0, a.M, T, v, mt);
   if (a.tile == 4)
     x86::winograd_f43_output_avx512(a, ty0, ty1, mt);
   else
@@ -137,8 +139,9 @@ void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* 
     x86::winograd_f23_input_avx512(s, 0, TH, v + c0 * T);
 }
 
-void winograd_whole_gemms(const WinogradConv& a, int64_t p0, int64_t p1, const float* v, float* mt) {
-  position_gemms(a, p0, p1, winograd_tile_rows(a) * winograd_tile_cols(a), v, mt);
+void winograd_whole_gemms(const WinogradConv& a, int64_t m0, int64_t m1, const float* v, float* mt) {
+  if (m1 <= m0) return;
+  position_gemms(a, m0, m1, winograd_tile_rows(a) * winograd_tile_cols(a), v, mt);
 }
 
 void winograd_whole_output(const WinogradConv& a, int64_t m0, int64_t m1, const float* mt) {

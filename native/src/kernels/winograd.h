@@ -71,19 +71,22 @@ void winograd_f43_transform_weights(const float* w, int64_t M, int64_t C, float*
 void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, float* scratch);
 
 // The three phases of winograd_f23_conv_rows over the whole plane (tile rows
-// [0, TH)), each split into independent pieces, for a caller that runs the
-// pieces of a phase on several threads (every piece of a phase must finish
-// before the next phase starts). v and mt: the two parts of one
-// winograd_scratch_floats(C, M, TW, TH, tile) scratch, see winograd_whole_mt.
+// [0, TH)), in pieces, for a caller that splits the plane's output channels over
+// several threads: each thread transforms every input channel into its own V
+// (winograd_whole_v_floats), then makes and transforms back its own channels'
+// part of Mt (winograd_whole_mt_floats, shared).
 // Input transform of channels [c0, c1) into V.
 void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* v);
-// The GEMMs of transformed positions [p0, p1): Mt[p] = U[p] V[p].
-void winograd_whole_gemms(const WinogradConv& a, int64_t p0, int64_t p1, const float* v, float* mt);
+// The GEMMs of every transformed position for output channels [m0, m1): Mt[p] = U[p] V[p].
+void winograd_whole_gemms(const WinogradConv& a, int64_t m0, int64_t m1, const float* v, float* mt);
 // Output transform (bias, clamp) of output channels [m0, m1) from Mt.
 void winograd_whole_output(const WinogradConv& a, int64_t m0, int64_t m1, const float* mt);
-// Mt's place in the scratch (V first).
-inline float* winograd_whole_mt(const WinogradConv& a, float* scratch) {
-  return scratch + winograd_positions(a.tile) * a.C * ((a.OH + a.tile - 1) / a.tile) * ((a.OW + a.tile - 1) / a.tile);
+// Floats of V and of Mt for the whole plane.
+inline int64_t winograd_whole_v_floats(int64_t C, int64_t tile_cols, int64_t tile_rows, int tile) {
+  return winograd_scratch_floats(C, 0, tile_cols, tile_rows, tile);
+}
+inline int64_t winograd_whole_mt_floats(int64_t M, int64_t tile_cols, int64_t tile_rows, int tile) {
+  return winograd_scratch_floats(0, M, tile_cols, tile_rows, tile);
 }
 
 namespace x86 {

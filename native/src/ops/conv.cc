@@ -73,7 +73,7 @@ struct Plan {
   int wg_tile = 0;          // winograd output tile (2 or 4)
   int64_t wg_rows = 0;      // tile rows per winograd chunk
   int64_t wg_chunks = 0;    // chunks per image
-  bool wg_whole = false;    // each image in three phases, each split over the pool
+  bool wg_whole = false;    // each image's output channels split over the pool (run_winograd)
   bool depthwise = false;
   bool pointwise = false;
   bool small_c = false;     // direct kernel over output rows, one scratch slot per thread
@@ -106,12 +106,20 @@ constexpr int64_t kWinogradMinTiles = 36;  // below this the GEMMs are too narro
 // F(4x4) when it has at least this many 4x4 tiles, measured on ResNet-18 /
 // SqueezeNet's layers (bench_models, 1 thread): see the commit message.
 constexpr int64_t kWinograd4MinTiles = 36;
-// With several threads and few chunks, an image is done in phases (Plan::wg_whole)
-// when U (M*C per position) is more than this many times V + Mt ((C+M)*tiles).
-// ResNet-18 at 2 threads (bench_models, wall): layer3's 14x14 F(2x2) convs
-// (M = C = 256, 49 tiles; ratio 2.6) 0.515-0.566 -> 0.466-0.490 ms each; but
-// layer2's 28x28 F(4x4) (ratio 1.3) 0.318-0.341 -> 0.335-0.353 ms, and
-// SqueezeNet's (ratios 0.2-1.0) within noise either way.
+// With several threads and few chunks, an image's output channels are split over
+// the threads (Plan::wg_whole) when U (M*C per position) is more than this many
+// times V + Mt ((C+M)*tiles). ResNet-18 at 2 threads (bench_models, wall): layer3's
+// 14x14 F(2x2) convs (M = C = 256, 49 tiles; ratio 2.6) 0.515-0.566 -> 0.466-0.490
+// ms each; but layer2's 28x28 F(4x4) (ratio 1.3) 0.318-0.341 -> 0.335-0.353 ms,
+// and SqueezeNet's (ratios 0.2-1.0) within noise either way. That was with the
+// image in three phases, each split over the pool (input transform by channels,
+// GEMMs by position, output transform by output channel), V and Mt moving between
+// the cores in between. Those moves cost far more when the two vCPUs are far
+// apart, as they are here for minutes at a time (a cache line's round trip
+// between them 330 ns instead of 60): layer3's three convs 3.2-3.5 ms near,
+// 4.1-4.3 far. Each thread now transforms the whole input for itself and nothing
+// else moves: 3.25-3.45 near, 3.7-3.9 far. With that, layer2's convs whole
+// (ratio 1) were 2-3% slower near and about 9% faster far; left at 2.
 constexpr int64_t kWinogradWholeRatio = 2;
 
 // Winograd output tile for a 3x3 stride-1 plane of OH x OW outputs: 4, 2 or 0 (im2col).
@@ -164,16 +172,17 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     if (T > 1 && d.N * p.wg_chunks < 2 * T && d.M * d.C > kWinogradWholeRatio * (d.C + d.M) * TH * TW) {
       // Few chunks (one per thread at batch 1), each GEMMing with all of U,
       // and U much larger than the chunks' V and Mt: every thread would read
-      // all of U. The image in phases instead - input transform split over
-      // channels, the GEMMs over transformed positions (each thread reads only
-      // its part of U), the output transform over output channels. V and Mt
-      // then move between the cores, which costs more than it saves unless U
-      // dominates (see kWinogradWholeRatio).
+      // all of U. The image's output channels split over the threads instead:
+      // each transforms the whole input into a V of its own (one slot), then
+      // GEMMs and transforms back its channels only, reading only its part of
+      // U. The input transform is done once per thread, which costs more than
+      // it saves unless U dominates (see kWinogradWholeRatio).
       p.wg_whole = true;
       p.wg_rows = TH;
       p.wg_chunks = 1;
-      p.slots = 1;
-      p.scratch_floats = size_t(kernels::winograd_scratch_floats(d.C, d.M, TW, TH, winograd));
+      p.slots = T;
+      p.slot_floats = size_t(kernels::winograd_whole_v_floats(d.C, TW, TH, winograd));
+      p.scratch_floats = size_t(kernels::winograd_whole_mt_floats(d.M, TW, TH, winograd));
       return p;
     }
     p.slots = std::max<int64_t>(1, std::min<int64_t>(T, d.N * p.wg_chunks));
@@ -223,6 +232,11 @@ inline Plan make_plan(const Dims& d, const kernels::ConvShape& plane, bool depth
     p.n_tiles = 1;
     p.slots = 1;
     p.scratch_floats = (pointwise ? 0 : size_t(d.K * d.HW)) + (transposed ? size_t(d.HW * d.M) : 0);
+    if (transposed && !pointwise) {  // each thread its own im2col panel (run_transposed)
+      p.slots = T;
+      p.slot_floats = size_t(d.K * d.HW);
+      p.scratch_floats = size_t(d.HW * d.M);
+    }
   } else {
     p.tile = tile;
     p.n_tiles = n_tiles;
@@ -514,7 +528,13 @@ class Conv final : public FusableConv {
   // positions to NR: 49 -> 64). op(A) = col^T is the im2col panel (or the input
   // itself, pointwise) read along its rows, a cheap pack. Each Y^T block is then
   // stored back transposed with the bias, residual and activation. With fewer
-  // tiles than threads the threads split an image's channel strips instead.
+  // tiles than threads the threads split an image's channel strips instead, each
+  // building the image's whole im2col panel in its own slot: a panel split over the
+  // threads and read whole by each moved half of it between the cores, and wrote
+  // over lines the other core had read. ResNet-18's layer4 at 2 threads
+  // (bench_models; its 3x3 convs are this path, K = 4608 x 49 positions) with the
+  // vCPUs far apart (see kWinogradWholeRatio) 5.5-6.0 -> 4.65-4.8 ms; near, where
+  // the second im2col is not hidden, 4.43-4.61 -> 4.49-4.64.
   void run_transposed(RunContext& ctx, const Dims& d, const WindowGeometry& g, const Plan& p, const float* x,
                       const kernels::Epilogue& ep, const Finish& fin, float* y) const {
     float* scratch = static_cast<float*>(ctx.scratch);
@@ -544,26 +564,27 @@ class Conv final : public FusableConv {
                                        fin.res ? fin.res + off : nullptr, clamp, lo, hi);
     };
     if (p.whole) {
-      const int64_t ks = g.kernel_size();
-      float* col = scratch;
-      float* yt = scratch + col_floats;
+      float* yt = scratch;
       const int64_t nr = kernels::gemm_packed_b_nr(), strips = (d.M + nr - 1) / nr;
       const int64_t parts = std::min<int64_t>(strips, ctx.pool->threads());
       for (int64_t n = 0; n < d.N; ++n) {
         const float* xn = x + n * d.C * d.IHW;
-        if (!p.pointwise) {
-          ctx.pool->parallel_for(d.C, [&](int64_t b, int64_t e) {
-            kernels::im2col(g, xn + b * d.IHW, e - b, 0, d.HW, col + b * ks * d.HW, d.HW);
-          }, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, ks * d.HW)));
-        }
+        SlotPool pool;
         ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
+          const int64_t slot = p.pointwise ? -1 : pool.acquire(p.slots);
+          const float* a = xn;
+          int64_t lda = d.IHW;
+          if (slot >= 0) {
+            float* col = ctx.slot_scratch(slot);
+            kernels::im2col(g, xn, d.C, 0, d.HW, col, d.HW);
+            a = col;
+            lda = d.HW;
+          }
           for (int64_t t = b; t < e; ++t) {
             const int64_t c0 = strips * t / parts * nr, c1 = std::min(d.M, strips * (t + 1) / parts * nr);
-            if (p.pointwise)
-              gemm_store(xn, d.IHW, yt, n, 0, d.HW, c0, c1);
-            else
-              gemm_store(col, d.HW, yt, n, 0, d.HW, c0, c1);
+            gemm_store(a, lda, yt, n, 0, d.HW, c0, c1);
           }
+          if (slot >= 0) pool.release(slot);
         }, 1);
       }
       return;
@@ -611,20 +632,23 @@ class Conv final : public FusableConv {
     a.hi = ep.hi;
     a.gemm = ctx.gemm;
     if (p.wg_whole) {
-      const int64_t P = kernels::winograd_positions(tile);
+      const int64_t parts = std::min<int64_t>(ctx.pool->threads(), (d.M + 15) / 16);
       for (int64_t n = 0; n < d.N; ++n) {
         kernels::WinogradConv an = a;
         an.x = x + n * d.C * d.IHW;
         an.y = y + n * d.M * d.HW;
-        float* v = scratch;
-        float* mt = kernels::winograd_whole_mt(an, scratch);
-        ctx.pool->parallel_for(d.C, [&](int64_t b, int64_t e) { kernels::winograd_whole_input(an, b, e, v); }, 1);
-        ctx.pool->parallel_for(P, [&](int64_t b, int64_t e) { kernels::winograd_whole_gemms(an, b, e, v, mt); }, 1);
-        ctx.pool->parallel_for(d.M, [&](int64_t b, int64_t e) {
-          kernels::winograd_whole_output(an, b, e, mt);
-          const int64_t off = n * d.M * d.HW + b * d.HW;
-          fin.rows(y + off, fin.res ? fin.res + off : nullptr, e - b, d.HW, d.HW);
-        }, 8);
+        SlotPool pool;
+        ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
+          const int64_t slot = pool.acquire(p.slots);
+          float* v = ctx.slot_scratch(slot);
+          const int64_t m0 = (d.M + 15) / 16 * b / parts * 16, m1 = std::min(d.M, (d.M + 15) / 16 * e / parts * 16);
+          kernels::winograd_whole_input(an, 0, d.C, v);
+          kernels::winograd_whole_gemms(an, m0, m1, v, scratch);
+          kernels::winograd_whole_output(an, m0, m1, scratch);
+          const int64_t off = n * d.M * d.HW + m0 * d.HW;
+          fin.rows(y + off, fin.res ? fin.res + off : nullptr, m1 - m0, d.HW, d.HW);
+          pool.release(slot);
+        }, 1);
       }
       return;
     }
