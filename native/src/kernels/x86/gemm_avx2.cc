@@ -229,6 +229,7 @@ NETLITE_UNROLL(8)
 NETLITE_UNROLL(8)
     for (int i = 0; i < R; ++i) a[i] = _mm256_fmadd_ps(_mm256_loadu_ps(r + i * ldr + p), x0, a[i]);
   }
+NETLITE_UNROLL(8)
   for (int i = 0; i < R; ++i) {
     float s = hsum(a[i]);
     for (int64_t p = k8; p < k; ++p) s += r[i * ldr + p] * x[p];
