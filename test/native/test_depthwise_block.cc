@@ -185,6 +185,10 @@ NETLITE_TEST(depthwise_block_transposed_project) {
        {true, true, true}, {true, true, true}},
       {{"7x7, E = 48 and P = 40 (partial strips)", 1, 8, 48, 40, 7, 7, 3, 1, p1, 1, true, false, "Relu", true, false},
        {true, true, true}, {true, true, true}},
+      // 5 project strips: at 2 and 3 threads the shares are cut inside strips.
+      {{"7x7 + residual, P = 160 (MobileNet-V2's)", 1, 160, 192, 160, 7, 7, 3, 1, p1, 1, true, true, "Clip", true,
+        false},
+       {true, true, true}, {true, true, true}},
       {{"5x5 kernel, 9x9, E = 72", 1, 40, 72, 40, 9, 9, 5, 1, {2, 2, 2, 2}, 1, true, true, "Clip", true, false},
        {true, true, true}, {true, true, true}},
       // 29x29 (841 input positions) -> 7x7 (stride 4): bands in the usual layout, so the project

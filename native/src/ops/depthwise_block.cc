@@ -549,8 +549,29 @@ class DepthwiseBlock final : public OpKernel {
       dw.c1 = c1;
       kernels::depthwise_channels_last(d.g, dw);
     }, 1);
-    ctx.pool->parallel_for((d.P + nr - 1) / nr, [&](int64_t b, int64_t e) {
-      project_transposed(d, a, n * d.P * plane, plane, dbuf, d.E, false, yt, b * nr, std::min(d.P, e * nr));
+    // The project GEMMs: each thread an equal share of (strip, tile of positions) units,
+    // strip by strip, so that P in an odd number of strips still splits evenly: P = 160
+    // (5 strips) went 3 + 2 strips. A share is at most three GEMMs: the tail of a strip's
+    // positions, whole strips, the head of another's.
+    const int64_t strips = (d.P + nr - 1) / nr, mr = kernels::gemm_kernel_mr_for(plane);
+    const int64_t tiles = (plane + mr - 1) / mr, units = strips * tiles;
+    const int64_t parts = std::min<int64_t>(ctx.pool->threads(), units);
+    auto project = [&](int64_t s0, int64_t s1, int64_t t0, int64_t t1) {  // strips [s0, s1), tiles [t0, t1)
+      const int64_t p0 = t0 * mr, p1 = std::min(plane, t1 * mr);
+      project_transposed(d, a, n * d.P * plane + p0, p1 - p0, dbuf + p0 * d.E, d.E, false, yt + p0 * d.P, s0 * nr,
+                         std::min(d.P, s1 * nr));
+    };
+    ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
+      const int64_t u0 = units * b / parts, u1 = units * e / parts;
+      int64_t s0 = u0 / tiles;
+      const int64_t t0 = u0 % tiles, s1 = u1 / tiles, t1 = u1 % tiles;
+      if (s0 == s1) {
+        if (t1 > t0) project(s0, s0 + 1, t0, t1);
+        return;
+      }
+      if (t0 > 0) project(s0, s0 + 1, t0, tiles), ++s0;
+      if (s1 > s0) project(s0, s1, 0, tiles);
+      if (t1 > 0) project(s1, s1 + 1, 0, t1);
     }, 1);
   }
 
