@@ -541,8 +541,11 @@ class DepthwiseBlock final : public OpKernel {
     float* dbuf = scratch + p.ebuf;
     float* yt = dbuf + p.dbuf;
     const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW;
-    ctx.pool->parallel_for((d.E + nr - 1) / nr, [&](int64_t b, int64_t e) {
-      const int64_t c0 = b * nr, c1 = std::min(d.E, e * nr);
+    // An equal number of the expanded channels' strips per thread (a loop over the
+    // strips cut E = 960's 30 into 16 + 14).
+    const int64_t e_strips = (d.E + nr - 1) / nr, e_parts = std::min<int64_t>(ctx.pool->threads(), e_strips);
+    ctx.pool->parallel_for(e_parts, [&](int64_t b, int64_t e) {
+      const int64_t c0 = e_strips * b / e_parts * nr, c1 = std::min(d.E, e_strips * e / e_parts * nr);
       expand_rows_cl(d, a, n, 0, d.IH, c0, c1, ebuf);
       kernels::DwChannelsLast dw = depthwise_args(d, a, ebuf, dbuf);
       dw.c0 = c0;
