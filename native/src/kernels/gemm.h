@@ -74,10 +74,10 @@ bool gemm_uses_netlite(GemmBackend backend);
 // thread count. Each is address space for the kernel's largest blocks that
 // becomes resident as GEMMs write it (only the part they use; the model's
 // first run, or its warm-up run, takes those faults). The workspaces are
-// process-wide, shared by every model and thread, and kept until exit. Returns the address space that
-// `concurrent` of them reserve (0 when `backend` does not use them): an upper
-// bound of what they can make resident. May throw OutOfMemory (call it where
-// errors are caught).
+// process-wide, shared by every model and thread, and kept until exit. Returns
+// the address space that `concurrent` of them reserve (0 when `backend` does not
+// use them): an upper bound of what they can make resident. May throw
+// OutOfMemory (call it where errors are caught).
 size_t gemm_reserve(int concurrent, GemmBackend backend);
 
 // Prepacked B (GemmArgs::packed_b) for the micro-kernel the Netlite backend

@@ -126,17 +126,12 @@ void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, flo
     x86::winograd_f23_output_avx512(a, ty0, ty1, mt);
 }
 
-void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* v) {
-  if (c1 <= c0) return;
-  const int64_t TH = winograd_tile_rows(a), T = TH * winograd_tile_cols(a);
-  WinogradConv s = a;
-  s.x = a.x + c0 * a.IH * a.IW;
-  s.C = c1 - c0;
-  s.pstride = a.C * T;
+void winograd_whole_input(const WinogradConv& a, float* v) {
+  const int64_t TH = winograd_tile_rows(a);
   if (a.tile == 4)
-    x86::winograd_f43_input_avx512(s, 0, TH, v + c0 * T);
+    x86::winograd_f43_input_avx512(a, 0, TH, v);
   else
-    x86::winograd_f23_input_avx512(s, 0, TH, v + c0 * T);
+    x86::winograd_f23_input_avx512(a, 0, TH, v);
 }
 
 void winograd_whole_gemms(const WinogradConv& a, int64_t m0, int64_t m1, const float* v, float* mt) {

@@ -75,8 +75,8 @@ void winograd_f23_conv_rows(const WinogradConv& a, int64_t ty0, int64_t ty1, flo
 // several threads: each thread transforms every input channel into its own V
 // (winograd_whole_v_floats), then makes and transforms back its own channels'
 // part of Mt (winograd_whole_mt_floats, shared).
-// Input transform of channels [c0, c1) into V.
-void winograd_whole_input(const WinogradConv& a, int64_t c0, int64_t c1, float* v);
+// Input transform of every channel into V.
+void winograd_whole_input(const WinogradConv& a, float* v);
 // The GEMMs of every transformed position for output channels [m0, m1): Mt[p] = U[p] V[p].
 void winograd_whole_gemms(const WinogradConv& a, int64_t m0, int64_t m1, const float* v, float* mt);
 // Output transform (bias, clamp) of output channels [m0, m1) from Mt.

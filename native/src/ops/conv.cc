@@ -632,7 +632,8 @@ class Conv final : public FusableConv {
     a.hi = ep.hi;
     a.gemm = ctx.gemm;
     if (p.wg_whole) {
-      const int64_t parts = std::min<int64_t>(ctx.pool->threads(), (d.M + 15) / 16);
+      const int64_t units = (d.M + 15) / 16;  // output channels in 16s
+      const int64_t parts = std::min<int64_t>(ctx.pool->threads(), units);
       for (int64_t n = 0; n < d.N; ++n) {
         kernels::WinogradConv an = a;
         an.x = x + n * d.C * d.IHW;
@@ -641,8 +642,8 @@ class Conv final : public FusableConv {
         ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
           const int64_t slot = pool.acquire(p.slots);
           float* v = ctx.slot_scratch(slot);
-          const int64_t m0 = (d.M + 15) / 16 * b / parts * 16, m1 = std::min(d.M, (d.M + 15) / 16 * e / parts * 16);
-          kernels::winograd_whole_input(an, 0, d.C, v);
+          const int64_t m0 = units * b / parts * 16, m1 = std::min(d.M, units * e / parts * 16);
+          kernels::winograd_whole_input(an, v);
           kernels::winograd_whole_gemms(an, m0, m1, v, scratch);
           kernels::winograd_whole_output(an, m0, m1, scratch);
           const int64_t off = n * d.M * d.HW + m0 * d.HW;
