@@ -396,7 +396,13 @@ export class Predictor {
       fail('ERR_DTYPE', `Input '${info.name}' expects ${info.type} but received a ${tensor.type} tensor`);
     }
     if (this.freeRank.has(info.name)) return { type: tensor.type, dims: tensor.dims, data: tensor.data };
-    if (tensor.dims.length !== info.shape.length || tensor.dims.some((d, i) => info.shape[i] >= 0 && d !== info.shape[i])) {
+    // A plain loop, not dims.some(): a closure made per call, and after a few hundred runs the
+    // only hot function small enough for V8 to hand to its optimizing compiler at once, which
+    // then maps 3 MB of Node's own code into the process (SqueezeNet's peak RSS at 2 threads in
+    // the bench, ~500 runs: 66.0 against 60.2 MB at 1 thread, ~300 runs).
+    let same = tensor.dims.length === info.shape.length;
+    for (let i = 0; same && i < info.shape.length; i++) same = info.shape[i] < 0 || tensor.dims[i] === info.shape[i];
+    if (!same) {
       fail('ERR_SHAPE', `Input '${info.name}' expects shape ${formatDims(info.shape)} but received ${formatDims(tensor.dims)}`);
     }
     return { type: tensor.type, dims: tensor.dims, data: tensor.data };
