@@ -252,8 +252,13 @@ class RunThread {
     void (*done)(void*);  // null: a TryRun caller waits for done_
   };
 
-  // How long the thread looks for the next run before it sleeps on start_.
-  static constexpr std::chrono::microseconds kSpin{200};
+  // How long the thread looks for the next run before it sleeps on start_. Between one
+  // run's end and the next predict() of a loop that awaits each, the JS thread takes
+  // 130-250 us with a large model (MobileNetV2 at 1 thread: waking, settling, the next
+  // call's checks, all from caches the run has emptied), so with 200 us the thread was
+  // often asleep: the post then cost a futex wake-up (~20 us on the JS thread) and the run
+  // started ~45 us later (a halted vCPU's wake-up). With 500 us, 0.5-1 us at p90.
+  static constexpr std::chrono::microseconds kSpin{500};
 
   void Start() {  // under m_
     busy_ = true;
