@@ -226,6 +226,19 @@ describe('4. predict', () => {
     }
   });
 
+  test('4.1b outputs just under, at and over 64 KiB (copied below, adopted from that size) keep their values', async () => {
+    // 4095 x 4 floats = 65520 bytes, 4096 x 4 = 65536; each result must outlive the next run.
+    const kept: Array<{ out: Tensor; want: number[] }> = [];
+    for (const n of [4095, 4096, 20000, 4095]) {
+      const a = floats(n * 4, n);
+      const b = floats(n * 4, n + 3);
+      const out = await add.predict({ a: new Tensor('float32', a, [n, 4]), b: new Tensor('float32', b, [n, 4]) });
+      expect(out.sum.dims).toEqual([n, 4]);
+      kept.push({ out: out.sum, want: Array.from(a, (v, i) => Math.fround(v + b[i])) });
+    }
+    for (const { out, want } of kept) expect(values(out)).toEqual(want);
+  });
+
   test('4.2 predictSync gives the same answer', async () => {
     const a = new Tensor('float32', floats(12, 7), [3, 4]);
     const b = new Tensor('float32', floats(12, 8), [3, 4]);
