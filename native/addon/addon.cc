@@ -973,11 +973,11 @@ bool RunSession(netlite_session* session, size_t output_count, const std::vector
 constexpr size_t kAdoptOutputBytes = size_t(64) << 10;
 
 // Wraps `*data` (malloc'ed, `bytes` long) as a typed array: without copying from
-// kAdoptOutputBytes on, falling back to a copy below that or where the runtime forbids
-// external buffers (e.g. Electron's memory cage). When the
-// ArrayBuffer adopts the memory, *data is set to null at once, before any later call can
-// throw: the buffer's finalizer frees it, so the caller must not (a throw between the two,
-// as napi calls fail while a Worker terminates, used to free it twice).
+// kAdoptOutputBytes on, by a copy below that or where the runtime forbids external buffers
+// (e.g. Electron's memory cage). When the ArrayBuffer adopts the memory, *data is set to
+// null at once, before any later call can throw: the buffer's finalizer frees it, so the
+// caller must not (a throw between the two, as napi calls fail while a Worker terminates,
+// used to free it twice).
 Napi::Value MakeTypedArray(Napi::Env env, int32_t dtype, void** data, size_t bytes) {
   napi_typedarray_type type;
   if (!TypedArrayFor(dtype, &type)) {
