@@ -204,6 +204,29 @@ describe('3. load', () => {
     const err = await expectError(() => Predictor.load(path.join(tmp, 'missing.onnx')), 'ERR_IO');
     expect(err.stack).toContain('api.test.ts');
   });
+
+  test('3.6b an error found by the run itself keeps the awaiting caller in the stack', async () => {
+    // Reshape to a shape the 8 elements cannot fill: only the native run can tell.
+    const bytes = encodeModel({
+      opset: 14,
+      graph: {
+        nodes: [{ opType: 'Reshape', inputs: ['x', 's'], outputs: ['y'] }],
+        inputs: [
+          { name: 'x', elemType: DataType.FLOAT, shape: [2, 4] },
+          { name: 's', elemType: DataType.INT64, shape: [2] },
+        ],
+        outputs: [{ name: 'y', elemType: DataType.FLOAT }],
+      },
+    });
+    const p = await Predictor.load(bytes);
+    const x = new Tensor('float32', new Float32Array(8), [2, 4]);
+    const callerOfPredict = async (): Promise<unknown> => p.predict({ x, s: new Tensor('int64', BigInt64Array.from([3n, 3n]), [2]) });
+    const err = await expectError(callerOfPredict, 'ERR_SHAPE');
+    expect(err.stack).toMatch(/NetliteError \[ERR_SHAPE\]/);
+    expect(err.stack).toContain('callerOfPredict');
+    expect(err.stack).toContain('api.test.ts');
+    p.dispose();
+  });
 });
 
 describe('4. predict', () => {
