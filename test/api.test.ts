@@ -205,7 +205,7 @@ describe('3. load', () => {
     expect(err.stack).toContain('api.test.ts');
   });
 
-  test('3.6b an error found by the run itself keeps the awaiting caller in the stack', async () => {
+  test('3.6b an error found by the run itself keeps its caller in the stack, one that does not await too', async () => {
     // Reshape to a shape the 8 elements cannot fill: only the native run can tell.
     const bytes = encodeModel({
       opset: 14,
