@@ -144,6 +144,68 @@ NETLITE_TEST(gemm_prepacked_b_matches_reference) {
   }
 }
 
+NETLITE_TEST(gemm_prepacked_b_depth_slice_matches_reference) {
+  // A GEMM over rows [k0, k0 + K) of a B packed for all its rows (GemmArgs::packed_b_k:
+  // DepthwiseBlock's staged blocks split the project GEMM's depth over threads).
+  // Every other row of the packing is NaN, so reading one outside the slice or a
+  // strip at the wrong stride shows.
+  netlite::ThreadPool pool2(2);
+  struct Case {
+    int64_t M, N, depth, k0, K;
+  };
+  const Case cases[] = {{49, 160, 960, 0, 480}, {49, 160, 960, 480, 480}, {7, 33, 300, 32, 100},
+                        {50, 1000, 96, 16, 80},  {1, 70, 64, 63, 1},        {49, 260, 576, 288, 288}};
+  uint32_t seed = 90;
+  for (const Case& cs : cases) {
+    const int64_t M = cs.M, N = cs.N, D = cs.depth, k0 = cs.k0, K = cs.K;
+    const std::vector<float> a = randoms(size_t(M * K), seed++), b = randoms(size_t(D * N), seed++);
+    std::vector<float> bnan = b;  // rows outside the slice poisoned
+    for (int64_t k = 0; k < D; ++k)
+      if (k < k0 || k >= k0 + K)
+        for (int64_t j = 0; j < N; ++j) bnan[size_t(k * N + j)] = NAN;
+    for (int tail = 0; tail < 2; ++tail) {
+      nk::GemmArgs g;
+      g.M = M;
+      g.N = N;
+      g.K = K;
+      g.A = a.data();
+      g.lda = K;
+      g.B = b.data() + k0 * N;
+      g.ldb = N;
+      g.ldc = N;
+      std::vector<float> ref(size_t(M * N));
+      g.C = ref.data();
+      nk::sgemm_reference(g);
+      const std::vector<double> refd(ref.begin(), ref.end());
+      g.B = nullptr;
+      for (int k = 0; k < nk::testing::gemm_kernel_count(); ++k) {
+        if (!nk::testing::gemm_kernel_usable(k)) continue;
+        const int nr = nk::testing::gemm_kernel_nr(k);
+        const int64_t full = tail ? N / nr * nr : N;
+        Aligned packed(size_t((N + nr - 1) / nr * nr * D)), tailbuf(size_t(nr * D));
+        nk::testing::gemm_pack_b_full_with_kernel(k, false, bnan.data(), N, D, full, packed.p);
+        if (full < N) nk::testing::gemm_pack_b_full_with_kernel(k, false, bnan.data() + full, N, D, N - full, tailbuf.p);
+        g.packed_b = packed.p + k0 * nr;
+        g.packed_b_tail = full < N ? tailbuf.p + k0 * nr : nullptr;
+        g.packed_b_k = D;
+        for (int threads = 1; threads <= 2; ++threads) {
+          std::vector<float> c(size_t(M * N), -7.0f);
+          g.C = c.data();
+          nk::testing::sgemm_with_kernel(k, g, threads == 2 ? &pool2 : nullptr, true, threads == 2);
+          const double worst = worst_rel(c.data(), refd);
+          const double tol = 2e-6 * std::sqrt(double(K)) + 1e-6;
+          if (!(worst <= tol)) {
+            std::printf("  %s %lldx%lldx%lld of depth %lld from %lld, tail %d, threads %d: worst %.3g\n",
+                        nk::testing::gemm_kernel_name_at(k), (long long)M, (long long)N, (long long)K, (long long)D,
+                        (long long)k0, tail, threads, worst);
+            CHECK(worst <= tol);
+          }
+        }
+      }
+    }
+  }
+}
+
 NETLITE_TEST(gemm_transpose_epilogue_matches_reference) {
   // The dispatched form (AVX-512 here) and the portable one, bit for bit: 16 x 16
   // blocks, partial ones on both sides, NaN and infinities through the clamp.

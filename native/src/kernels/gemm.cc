@@ -472,10 +472,13 @@ inline void prefetch_span(const float* p, int64_t floats) {
 #endif
 }
 
-// Strip s of a prepacked B (GemmArgs::packed_b): full K, NR columns.
+// The depth a prepacked B's strips were packed with (GemmArgs::packed_b_k).
+inline int64_t packed_depth(const GemmArgs& g) { return g.packed_b_k > 0 ? g.packed_b_k : g.K; }
+
+// Strip s of a prepacked B (GemmArgs::packed_b): K rows of NR columns.
 inline const float* prepacked_strip(const GemmArgs& g, int64_t s, int NR) {
   if (g.packed_b_tail != nullptr && (s + 1) * NR > g.N) return g.packed_b_tail;
-  return g.packed_b + s * g.K * NR;
+  return g.packed_b + s * packed_depth(g) * NR;
 }
 
 // The micro-kernel call for one MR x NR tile of C at c (m x n of it stored):
@@ -663,9 +666,9 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t i1, int64_t j0, int6
   // With a prepacked B the caller may pass no B at all.
   if (g.B) s.B = g.trans_b ? g.B + j0 * g.ldb : g.B + j0;
   // A prepacked B is split at strip boundaries only (column splits are in units
-  // of NR): strip j0/NR starts j0*K floats in. A partial last strip stays at
+  // of NR): strip j0/NR starts j0*depth floats in. A partial last strip stays at
   // packed_b_tail, and stays the sub-problem's last.
-  if (g.packed_b) s.packed_b = g.packed_b + j0 * g.K;
+  if (g.packed_b) s.packed_b = g.packed_b + j0 * packed_depth(g);
   s.C = g.C + i0 * g.ldc + j0;
   s.row_bias = g.row_bias ? g.row_bias + i0 : nullptr;
   return s;

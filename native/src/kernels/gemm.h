@@ -47,6 +47,11 @@ struct GemmArgs {
   // layout is theirs): callers pack only when gemm_uses_netlite(backend).
   const float* packed_b = nullptr;
   const float* packed_b_tail = nullptr;
+  // Optional: the depth the strips were packed with, when this GEMM reads only
+  // rows [k0, k0 + K) of a packing of more (a split of K over threads): strip s
+  // then starts s*packed_b_k*NR floats after packed_b, and packed_b and
+  // packed_b_tail point k0*NR floats into their strips. 0: K.
+  int64_t packed_b_k = 0;
   // Optional: the micro-kernel's row tile (MR) the Netlite backend should use, as
   // gemm_kernel_mr_for(M) returns (0 or an MR without a kernel: the selected one's).
   // Packed B is the same for every MR.

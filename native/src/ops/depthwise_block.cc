@@ -36,8 +36,9 @@
 // position per vector (kernels/dw_channels_last.h: every lane busy on 14- and
 // 7-wide rows, where a row per vector left 2 or 9 of 16 lanes idle), and the
 // project GEMM reads its rows in place, D^T Wp^T, stored back transposed. Staged
-// (few rows per thread), each thread expands and convolves its own channels, then
-// projects into its own output channels: two pool-wide stages instead of three.
+// (few rows per thread), each thread expands, convolves and projects its own
+// channels (a share of the project GEMM's depth), then each sums the shares for its
+// own output channels: two pool-wide stages instead of three.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -140,7 +141,8 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
     p.ebuf = per_pos * d.IH * d.IW;
     p.dbuf = d.E * d.OH * d.OW;
     p.pad = cl ? 0 : kernels::depthwise_scratch_floats(d.g);
-    p.yt = transposed ? d.P * d.OH * d.OW : 0;
+    // Channels last, each slot projects its channels into a Y^T of its own (see run_staged_cl).
+    p.yt = transposed ? (cl ? T : 1) * d.P * d.OH * d.OW : 0;
     // The buffers are shared by the stages; only the padded planes are per slot.
     return p;
   }
@@ -401,7 +403,7 @@ class DepthwiseBlock final : public OpKernel {
     const int64_t plane = d.OH * d.OW, off = n * d.P * plane + o0 * d.OW, cols = (o1 - o0) * d.OW;
     if (a.wp_packed) {
       // On one thread: only a plan after a banded first plan (see infer) can be staged here.
-      project_transposed(d, a, off, cols, src, lds, true, yt, 0, d.P);
+      project_transposed(d, a, off, cols, src, lds, true, yt);
       return;
     }
     const kernels::GemmArgs g = pointwise_gemm(d.P, cols, d.E, a.wp, src, lds, a.y + off, plane, a.project_ep);
@@ -418,27 +420,42 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   // Y^T [cols x P] = D^T Wp^T on the packed weights, then Y (at a.y + off, plane
-  // stride OH*OW) = Y^T transposed, with the bias, residual and activation; output
-  // channels [j0, j1) only (j0 on a strip boundary). D is read transposed (trans_a:
-  // E x positions, row stride lds) or, channels last, in place (positions x E).
+  // stride OH*OW) = Y^T transposed, with the bias, residual and activation. D is
+  // read transposed (trans_a: E x positions, row stride lds) or, channels last, in
+  // place (positions x E).
   static void project_transposed(const Dims& d, const Args& a, int64_t off, int64_t cols, const float* src,
-                                 int64_t lds, bool trans_a, float* yt, int64_t j0, int64_t j1) {
+                                 int64_t lds, bool trans_a, float* yt) {
+    project_gemm(d, a, cols, src, lds, trans_a, 0, d.E, yt);
+    store_projected(d, a, off, cols, yt, 0, d.P);
+  }
+
+  // The part of Y^T [cols x P] that depthwise channels [k0, k1) make (k0 on a strip
+  // boundary): D^T's columns [k0, k1) (src points at column k0) times those rows of
+  // Wp^T, packed.
+  static void project_gemm(const Dims& d, const Args& a, int64_t cols, const float* src, int64_t lds, bool trans_a,
+                           int64_t k0, int64_t k1, float* yt) {
+    kernels::GemmArgs g;
+    g.trans_a = trans_a;
+    g.M = cols;
+    g.N = d.P;
+    g.K = k1 - k0;
+    g.A = src;
+    g.lda = lds;
+    a.wp_packed->set_b(g, 0, k0);
+    g.C = yt;
+    g.ldc = d.P;
+    g.mr = kernels::gemm_kernel_mr_for(cols);
+    kernels::sgemm(g, nullptr, a.gemm);
+  }
+
+  // Output channels [j0, j1) of Y (at a.y + off, plane stride OH*OW) from Y^T
+  // [cols x P]: transposed, with the bias, residual and activation.
+  static void store_projected(const Dims& d, const Args& a, int64_t off, int64_t cols, const float* yt, int64_t j0,
+                              int64_t j1) {
     const int64_t plane = d.OH * d.OW;
     // With a residual, project_ep is the bias alone and the activation follows the add.
     const bool clamp = a.r ? a.res_clamp : a.project_ep.clamp;
     const float lo = a.r ? a.res_lo : a.project_ep.lo, hi = a.r ? a.res_hi : a.project_ep.hi;
-    kernels::GemmArgs g;
-    g.trans_a = trans_a;
-    g.M = cols;
-    g.N = j1 - j0;
-    g.K = d.E;
-    g.A = src;
-    g.lda = lds;
-    a.wp_packed->set_b(g, j0);
-    g.C = yt + j0;
-    g.ldc = d.P;
-    g.mr = kernels::gemm_kernel_mr_for(cols);
-    kernels::sgemm(g, nullptr, a.gemm);
     kernels::gemm_transpose_epilogue(yt + j0, d.P, cols, j1 - j0, a.y + off + j0 * plane, plane,
                                      a.bp ? a.bp + j0 : nullptr, a.r ? a.r + off + j0 * plane : nullptr, clamp, lo,
                                      hi);
@@ -489,7 +506,7 @@ class DepthwiseBlock final : public OpKernel {
       kernels::depthwise_channels_last(band_shape(d, hi - lo, o1 - o0, lo - (o0 * d.g.stride[0] - d.g.pad[0])),
                                        depthwise_args(d, a, ebuf, dbuf));
       // Y^T [positions x P] = D^T Wp^T, D^T read in place, then stored back transposed.
-      project_transposed(d, a, n * d.P * plane + o0 * d.OW, (o1 - o0) * d.OW, dbuf, d.E, false, yt, 0, d.P);
+      project_transposed(d, a, n * d.P * plane + o0 * d.OW, (o1 - o0) * d.OW, dbuf, d.E, false, yt);
     }
   }
 
@@ -532,49 +549,48 @@ class DepthwiseBlock final : public OpKernel {
     }
   }
 
-  // Image n channels last in two stages over the pool: each thread expands and
-  // convolves its own channels (the depthwise conv reads no other channel), then
-  // each projects into its own output channels.
+  // Image n channels last in two stages over the pool. First each thread expands and
+  // convolves its own channels (the depthwise conv reads no other channel) and
+  // multiplies them by their rows of the project weights, into a Y^T of its own (a
+  // split of the project GEMM's K); then each thread sums those partial Y^T over its
+  // output channels and stores them back. Splitting the project GEMM by output
+  // channels or positions instead made each thread read the other's half of the
+  // depthwise output (188 KB per 7x7 block of MobileNet-V2), a cache line at a time
+  // from the other core, which cost 30-70% more when the VM's two vCPUs were far
+  // apart (a cross-core round trip of ~330 ns instead of ~60).
   static void run_staged_cl(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n,
                             float* scratch) {
     float* ebuf = scratch;
     float* dbuf = scratch + p.ebuf;
     float* yt = dbuf + p.dbuf;
-    const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW;
-    // An equal number of the expanded channels' strips per thread (a loop over the
+    const int64_t nr = kernels::gemm_packed_b_nr(), plane = d.OH * d.OW, ytf = plane * d.P;
+    // An equal number of the expanded channels' strips per part (a loop over the
     // strips cut E = 960's 30 into 16 + 14).
-    const int64_t e_strips = (d.E + nr - 1) / nr, e_parts = std::min<int64_t>(ctx.pool->threads(), e_strips);
-    ctx.pool->parallel_for(e_parts, [&](int64_t b, int64_t e) {
-      const int64_t c0 = e_strips * b / e_parts * nr, c1 = std::min(d.E, e_strips * e / e_parts * nr);
-      expand_rows_cl(d, a, n, 0, d.IH, c0, c1, ebuf);
-      kernels::DwChannelsLast dw = depthwise_args(d, a, ebuf, dbuf);
-      dw.c0 = c0;
-      dw.c1 = c1;
-      kernels::depthwise_channels_last(d.g, dw);
-    }, 1);
-    // The project GEMMs: each thread an equal share of (strip, tile of positions) units,
-    // strip by strip, so that P in an odd number of strips still splits evenly: P = 160
-    // (5 strips) went 3 + 2 strips. A share is at most three GEMMs: the tail of a strip's
-    // positions, whole strips, the head of another's.
-    const int64_t strips = (d.P + nr - 1) / nr, mr = kernels::gemm_kernel_mr_for(plane);
-    const int64_t tiles = (plane + mr - 1) / mr, units = strips * tiles;
-    const int64_t parts = std::min<int64_t>(ctx.pool->threads(), units);
-    auto project = [&](int64_t s0, int64_t s1, int64_t t0, int64_t t1) {  // strips [s0, s1), tiles [t0, t1)
-      const int64_t p0 = t0 * mr, p1 = std::min(plane, t1 * mr);
-      project_transposed(d, a, n * d.P * plane + p0, p1 - p0, dbuf + p0 * d.E, d.E, false, yt + p0 * d.P, s0 * nr,
-                         std::min(d.P, s1 * nr));
-    };
+    const int64_t e_strips = (d.E + nr - 1) / nr;
+    const int64_t parts = std::min<int64_t>({ctx.pool->threads(), e_strips, p.yt / ytf});
     ctx.pool->parallel_for(parts, [&](int64_t b, int64_t e) {
-      const int64_t u0 = units * b / parts, u1 = units * e / parts;
-      int64_t s0 = u0 / tiles;
-      const int64_t t0 = u0 % tiles, s1 = u1 / tiles, t1 = u1 % tiles;
-      if (s0 == s1) {
-        if (t1 > t0) project(s0, s0 + 1, t0, t1);
-        return;
+      for (int64_t t = b; t < e; ++t) {
+        const int64_t c0 = e_strips * t / parts * nr, c1 = std::min(d.E, e_strips * (t + 1) / parts * nr);
+        expand_rows_cl(d, a, n, 0, d.IH, c0, c1, ebuf);
+        kernels::DwChannelsLast dw = depthwise_args(d, a, ebuf, dbuf);
+        dw.c0 = c0;
+        dw.c1 = c1;
+        kernels::depthwise_channels_last(d.g, dw);
+        project_gemm(d, a, plane, dbuf + c0, d.E, false, c0, c1, yt + t * ytf);
       }
-      if (t0 > 0) project(s0, s0 + 1, t0, tiles), ++s0;
-      if (s1 > s0) project(s0, s1, 0, tiles);
-      if (t1 > 0) project(s1, s1 + 1, 0, t1);
+    }, 1);
+    // Output channels in units of 16 (a vector), an equal share per thread.
+    const int64_t units = (d.P + 15) / 16, out_parts = std::min<int64_t>(ctx.pool->threads(), units);
+    ctx.pool->parallel_for(out_parts, [&](int64_t b, int64_t e) {
+      const int64_t j0 = std::min(d.P, units * b / out_parts * 16), j1 = std::min(d.P, units * e / out_parts * 16);
+      if (j1 <= j0) return;
+      for (int64_t t = 1; t < parts; ++t)
+        for (int64_t i = 0; i < plane; ++i) {
+          float* dst = yt + i * d.P;
+          const float* src = yt + t * ytf + i * d.P;
+          for (int64_t j = j0; j < j1; ++j) dst[j] += src[j];
+        }
+      store_projected(d, a, n * d.P * plane, plane, yt, j0, j1);
     }, 1);
   }
 

@@ -78,10 +78,13 @@ class InPlacePackedWeights {
   bool packed() const { return strips_ != nullptr; }
   int64_t rows() const { return m_; }  // M: the GEMM's N (output channels)
   int64_t cols() const { return k_; }  // K
-  // Points g at output channels [c0, ...) of the packed weight (c0 on a strip boundary).
-  void set_b(kernels::GemmArgs& g, int64_t c0) const {
-    g.packed_b = strips_ + c0 * k_;
-    g.packed_b_tail = tail_;
+  // Points g at output channels [c0, ...) of the packed weight (c0 on a strip
+  // boundary), and at its depth from k0 (a GEMM over [k0, k0 + g.K) of K).
+  void set_b(kernels::GemmArgs& g, int64_t c0, int64_t k0 = 0) const {
+    const int64_t at = k0 * kernels::gemm_packed_b_nr();
+    g.packed_b = strips_ + c0 * k_ + at;
+    g.packed_b_tail = tail_ ? tail_ + at : nullptr;
+    g.packed_b_k = k_;
   }
   // Bytes held besides the weight itself (the last partial strip's buffer).
   size_t held_bytes() const { return held_.load(); }
