@@ -67,8 +67,10 @@ constexpr int64_t kBandBytes = 512 * 1024;
 // allows: narrower ones waste much of their last 32-column strip (14x14 in
 // bands of 3 rows: 42 columns in two strips).
 constexpr int64_t kMinBandPositions = 256;
-// Below this many output rows per thread, the image is done in stages instead of bands.
+// Below this many output rows per thread, the image is done in stages instead of
+// bands, unless the bands' halos add at most kMaxHaloFraction of the input rows.
 constexpr int64_t kMinRowsPerRange = 6;
+constexpr double kMaxHaloFraction = 0.1;
 // The project GEMM is turned around only on bands (not staged) whose positions use
 // less than this fraction of the usual GEMM's column strips, and where
 // transposed_gemm_pays. bench_models, MobileNet-V2, 1 thread, 4 alternating rounds:
@@ -125,6 +127,15 @@ inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out
   return s;
 }
 
+// The input rows that `ranges` row ranges of an image read besides the image's
+// own (the halos computed twice), as a fraction of those.
+inline double halo_fraction(const Dims& d, int64_t ranges) {
+  const int64_t range_rows = (d.OH + ranges - 1) / ranges, own = d.in_hi(d.OH) - d.in_lo(0);
+  int64_t read = 0;
+  for (int64_t o0 = 0; o0 < d.OH; o0 += range_rows) read += d.in_hi(std::min(d.OH, o0 + range_rows)) - d.in_lo(o0);
+  return own > 0 ? double(read - own) / double(own) : 0.0;
+}
+
 // `transposed`: the project GEMM runs turned around (DepthwiseBlock::wp_ packed);
 // `cl`: the block runs channels last (both 1x1 weights packed).
 inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = false) {
@@ -134,7 +145,9 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   if (d.N == 0 || d.OH == 0 || d.OW == 0) return p;  // nothing to compute (run() returns at once)
   p.cl = cl;
   p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
-  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange) {
+  const int64_t ranges = d.N >= T ? 1 : std::min(d.OH, (T + d.N - 1) / d.N);
+  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange &&
+      halo_fraction(d, ranges) > kMaxHaloFraction) {
     p.staged = true;
     p.nb = d.OH;
     p.slots = T;
@@ -146,7 +159,7 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
     // The buffers are shared by the stages; only the padded planes are per slot.
     return p;
   }
-  p.ranges = d.N >= T ? 1 : std::min(d.OH, (T + d.N - 1) / d.N);
+  p.ranges = ranges;
   const int64_t range_rows = (d.OH + p.ranges - 1) / p.ranges;
   auto band_floats = [&](int64_t nb) { return per_pos * d.band_in_rows(nb) * d.IW + d.E * nb * d.OW; };
   int64_t nb = 1;
