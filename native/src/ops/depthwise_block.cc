@@ -13,9 +13,11 @@
 // second buffer, and the project GEMM writes the band's output rows (then the
 // residual is added while they are in cache). Both buffers stay in L2, and only
 // the halo rows at the edges of a thread's range are computed twice.
-// With few output rows per thread (the 7x7 and 14x14 stages at 2 threads) the
+// With few output rows per thread (the 7x7 stage at 2 threads, 14x14 at 3) the
 // halo would cost more than it saves: the image is then done in three stages,
-// each split over the pool, like the three convs but without their tensors.
+// each split over the pool, like the three convs but without their tensors
+// (unless the halo is small, as a stride-2 block's: bands keep each thread on
+// the rows it wrote in the block before).
 //
 // Inputs: X [N,C,H,W]; We [E,C,1,1], Be [E] (both absent without an expand
 // conv, then E = C); Wd [E,1,KH,KW], Bd [E]; Wp [P,E,1,1], Bp [P]; R [N,P,OH,OW]
@@ -146,8 +148,7 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   p.cl = cl;
   p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
   const int64_t ranges = d.N >= T ? 1 : std::min(d.OH, (T + d.N - 1) / d.N);
-  if (T > 1 && d.N < T && d.OH / ((T + d.N - 1) / d.N) < kMinRowsPerRange &&
-      halo_fraction(d, ranges) > kMaxHaloFraction) {
+  if (T > 1 && d.N < T && d.OH / ranges < kMinRowsPerRange && halo_fraction(d, ranges) > kMaxHaloFraction) {
     p.staged = true;
     p.nb = d.OH;
     p.slots = T;
@@ -568,9 +569,10 @@ class DepthwiseBlock final : public OpKernel {
   // split of the project GEMM's K); then each thread sums those partial Y^T over its
   // output channels and stores them back. Splitting the project GEMM by output
   // channels or positions instead made each thread read the other's half of the
-  // depthwise output (188 KB per 7x7 block of MobileNet-V2), a cache line at a time
-  // from the other core, which cost 30-70% more when the VM's two vCPUs were far
-  // apart (a cross-core round trip of ~330 ns instead of ~60).
+  // depthwise output (188 KB per 7x7 block of MobileNet-V2) from the other core:
+  // with the VM's two vCPUs far apart (a cross-core round trip of ~330 ns instead
+  // of ~60), MobileNet-V2's four 7x7 blocks took 1.151 ms that way and 1.085 this
+  // way (bench_models, alternating binaries), near 0.776 both.
   static void run_staged_cl(RunContext& ctx, const Dims& d, const Plan& p, const Args& a, int64_t n,
                             float* scratch) {
     float* ebuf = scratch;
