@@ -600,11 +600,7 @@ class DepthwiseBlock final : public OpKernel {
       const int64_t j0 = std::min(d.P, units * b / out_parts * 16), j1 = std::min(d.P, units * e / out_parts * 16);
       if (j1 <= j0) return;
       for (int64_t t = 1; t < parts; ++t)
-        for (int64_t i = 0; i < plane; ++i) {
-          float* dst = yt + i * d.P;
-          const float* src = yt + t * ytf + i * d.P;
-          for (int64_t j = j0; j < j1; ++j) dst[j] += src[j];
-        }
+        kernels::add_residual(yt + j0, d.P, yt + t * ytf + j0, d.P, plane, j1 - j0, false, 0.0f, 0.0f);
       store_projected(d, a, n * d.P * plane, plane, yt, j0, j1);
     }, 1);
   }
