@@ -5,7 +5,8 @@
 // same model with optimize off (three plain Convs), on random data. Tolerance
 // 1e-5 relative to 1 + |y|: both sum the same products, in another order.
 // Also: which patterns fuse, and that an expand conv read by another node, or
-// padding the bands cannot take, leaves a correct graph.
+// padding the bands cannot take, leaves a correct graph; and a stem in the expand
+// conv's place.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "../../native/src/kernels/conv_small_c.h"
 #include "check.h"
 #include "model_runner.h"
 #include "onnx_builder.h"
@@ -252,5 +254,108 @@ NETLITE_TEST(depthwise_block_transposed_project) {
         worst = std::max(worst, std::fabs(double(got[i]) - ref[i]) / (1.0 + std::fabs(ref[i])));
       CHECK_MSG(worst <= 1e-5, "%s, %d threads: worst rel diff %.3g", c.what, threads, worst);
     }
+  }
+}
+
+// An image model's first conv (the stem, <= 4 input channels, stride 2) -> depthwise
+// Conv -> 1x1 Conv: where the direct small_c kernel runs, the stem takes the expand
+// conv's place in the block (MobileNet-V2's features.0 + features.1), against the same
+// model with optimize off, 1-3 threads (one range, several, more threads than rows).
+// Stems the kernel does not take, or whose output another node reads, stay Convs.
+NETLITE_TEST(depthwise_block_with_stem_matches_convs) {
+  using namespace dwblock_test;
+  namespace nk = netlite::kernels;
+  struct StemCase {
+    const char* what;
+    int64_t N, C, E, P, H, W, k, stride;
+    std::vector<int64_t> pads;  // the stem's [top, left, bottom, right]; empty: auto_pad
+    const char* auto_pad;
+    int64_t dk;     // the depthwise kernel (stride 1, "same" pads)
+    bool act;       // Clip(0, 6) after the stem and the depthwise conv
+    bool shared;    // the stem's output is also a graph output
+    bool fuses;     // where small_c runs
+  };
+  const StemCase cases[] = {
+      {"MobileNet-V2's stem, 3x3 pad 1", 1, 3, 32, 16, 64, 64, 3, 2, {1, 1, 1, 1}, "", 3, true, false, true},
+      {"odd image, no bias clamp", 1, 3, 16, 8, 37, 29, 3, 2, {1, 1, 1, 1}, "", 3, false, false, true},
+      {"7x7 pad 3, one channel", 1, 1, 24, 12, 45, 50, 7, 2, {3, 3, 3, 3}, "", 3, true, false, true},
+      {"5x5, uneven pads, 4 channels", 2, 4, 20, 9, 33, 31, 5, 2, {2, 1, 1, 2}, "", 5, true, false, true},
+      {"SAME_UPPER", 1, 3, 16, 8, 30, 27, 3, 2, {}, "SAME_UPPER", 3, true, false, true},
+      {"tiny image (more threads than rows)", 1, 3, 16, 8, 4, 6, 3, 2, {1, 1, 1, 1}, "", 3, true, false, true},
+      {"stem output also read", 1, 3, 16, 8, 20, 20, 3, 2, {1, 1, 1, 1}, "", 3, true, true, false},
+      {"stride 1 (not a small_c conv)", 1, 3, 16, 8, 20, 20, 3, 1, {1, 1, 1, 1}, "", 3, true, false, false},
+      {"5 channels (not a small_c conv)", 1, 5, 16, 8, 20, 20, 3, 2, {1, 1, 1, 1}, "", 3, true, false, false},
+  };
+  auto build_stem = [](const StemCase& c, bool free_dims) {
+    GraphSpec g;
+    uint32_t seed = uint32_t(c.C * 31 + c.E * 7 + c.H);
+    auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+      size_t n = 1;
+      for (int64_t d : dims) n *= size_t(d);
+      g.initializers.push_back(tensor_f32(name, dims, random_vec(n, seed++, -scale, scale)));
+      g.initializers.push_back(tensor_f32(name + "_b", {dims[0]}, random_vec(size_t(dims[0]), seed++, -0.5f, 0.5f)));
+    };
+    g.initializers.push_back(tensor_f32("lo", {}, {0.0f}));
+    g.initializers.push_back(tensor_f32("hi", {}, {6.0f}));
+    weights("ws", {c.E, c.C, c.k, c.k}, 0.4f);
+    std::vector<AttrSpec> sa = {attr_ints("kernel_shape", {c.k, c.k}), attr_ints("strides", {c.stride, c.stride})};
+    if (!c.pads.empty()) sa.push_back(attr_ints("pads", c.pads));
+    if (*c.auto_pad) {
+      AttrSpec ap = attr_spec("auto_pad", 3);
+      ap.s = c.auto_pad;
+      sa.push_back(ap);
+    }
+    g.nodes.push_back(node("Conv", {"x", "ws", "ws_b"}, {c.act ? "s" : "sa"}, "stem", sa));
+    if (c.act) g.nodes.push_back(node("Clip", {"s", "lo", "hi"}, {"sa"}));
+    weights("wd", {c.E, 1, c.dk, c.dk}, 0.6f);
+    const int64_t dp = c.dk / 2;
+    g.nodes.push_back(node("Conv", {"sa", "wd", "wd_b"}, {c.act ? "d" : "da"}, "depthwise",
+                           {attr_ints("kernel_shape", {c.dk, c.dk}), attr_ints("pads", {dp, dp, dp, dp}),
+                            attr_int("group", c.E)}));
+    if (c.act) g.nodes.push_back(node("Clip", {"d", "lo", "hi"}, {"da"}));
+    weights("wp", {c.P, c.E, 1, 1}, 0.3f);
+    g.nodes.push_back(node("Conv", {"da", "wp", "wp_b"}, {"y"}, "project"));
+    g.inputs.push_back(value_info("x", 1, free_dims ? std::vector<int64_t>{-1, -1, -1, -1}
+                                                    : std::vector<int64_t>{-1, c.C, c.H, c.W}));
+    g.outputs.push_back(value_info("y", 1, {}));
+    if (c.shared) g.outputs.push_back(value_info("sa", 1, {}));
+    g.opset = 13;
+    return model(g);
+  };
+  for (const StemCase& c : cases) {
+    const std::string bytes = build_stem(c, false);
+    const netlite::Shape xs = {c.N, c.C, c.H, c.W};
+    const std::vector<float> x = random_vec(size_t(c.N * c.C * c.H * c.W), uint32_t(c.H * 3 + c.W), -2.0f, 2.0f);
+    const Result ref = run(bytes, false, 1, x, xs);
+    const bool fuses = c.fuses && nk::small_c_conv_available();
+    for (int threads : {1, 2, 3}) {
+      const Result got = run(bytes, true, threads, x, xs);
+      CHECK_MSG(got.ops.count("DepthwiseBlock") == 1u, "%s: no DepthwiseBlock", c.what);
+      CHECK_MSG(got.ops.count("Conv") == (fuses ? 0u : 1u), "%s, %d threads: %d Conv nodes (fuses: %d)", c.what,
+                threads, got.ops.count("Conv") ? got.ops.at("Conv") : 0, int(fuses));
+      if (!CHECK(got.outs.size() == ref.outs.size())) continue;
+      for (size_t o = 0; o < ref.outs.size(); ++o) {
+        if (!CHECK(got.outs[o].size() == ref.outs[o].size())) continue;
+        double worst = 0;
+        for (size_t i = 0; i < ref.outs[o].size(); ++i)
+          worst = std::max(worst, std::fabs(double(got.outs[o][i]) - ref.outs[o][i]) / (1.0 + std::fabs(ref.outs[o][i])));
+        CHECK_MSG(worst <= 1e-5, "%s, %d threads, output %zu: worst rel diff %.3g", c.what, threads, o, worst);
+      }
+    }
+  }
+  // A channel count the stem's weight does not take (the model leaves it free) is an
+  // error naming the block.
+  if (nk::small_c_conv_available()) {
+    const std::string bytes = build_stem(cases[0], true);
+    const std::vector<float> x(size_t(2 * 16 * 16), 1.0f);
+    bool threw = false;
+    try {
+      run(bytes, true, 1, x, {1, 2, 16, 16});
+    } catch (const std::exception& e) {
+      const std::string m = e.what();
+      threw = m.find("DepthwiseBlock 'depthwise'") != std::string::npos && m.find("stem weight") != std::string::npos;
+      if (!threw) std::printf("  message: %s\n", e.what());
+    }
+    CHECK(threw);
   }
 }

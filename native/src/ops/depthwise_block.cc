@@ -19,12 +19,19 @@
 // (unless the halo is small, as a stride-2 block's: bands keep each thread on
 // the rows it wrote in the block before).
 //
-// Inputs: X [N,C,H,W]; We [E,C,1,1], Be [E] (both absent without an expand
-// conv, then E = C); Wd [E,1,KH,KW], Bd [E]; Wp [P,E,1,1], Bp [P]; R [N,P,OH,OW]
-// (the fused residual, optional). Biases are optional. Attributes: the
+// The expand conv may instead be an image model's first conv (the stem: at most 4
+// input channels, stride 2, run by the direct small_c kernel, kernels/conv_small_c.h),
+// MobileNet-V2's 3 -> 32 channels at 224x224 -> 112x112: its 1.6 MB output went to
+// memory and came back for the depthwise conv; here each band's rows of it are
+// computed into the band buffer like an expand conv's.
+//
+// Inputs: X [N,C,H,W]; We [E,C,1,1] (a stem: [E,C,KH,KW]), Be [E] (both absent
+// without an expand conv, then E = C); Wd [E,1,KH,KW], Bd [E]; Wp [P,E,1,1],
+// Bp [P]; R [N,P,OH,OW] (the fused residual, optional). Biases are optional. Attributes: the
 // depthwise conv's kernel_shape / strides / pads / dilations / auto_pad, and
 // each conv's fused activation under the prefixes "expand.", "depthwise.",
-// "project." (see ops/common/conv_util.h). Float32, 2-D.
+// "project." (see ops/common/conv_util.h); a stem's kernel_shape / strides /
+// pads / dilations / auto_pad under "stem.". Float32, 2-D.
 //
 // On small planes (MobileNet-V2's 7x7 stage: 49 positions pad the GEMM's 32-wide
 // column strips to 64) the project GEMM runs turned around, Y^T = D^T Wp^T, with
@@ -49,6 +56,7 @@
 #include <vector>
 
 #include "../kernels/conv.h"
+#include "../kernels/conv_small_c.h"
 #include "../kernels/dw_channels_last.h"
 #include "common/conv_util.h"
 #include "common/packed_weights.h"
@@ -58,6 +66,8 @@
 namespace netlite {
 namespace ops {
 namespace depthwise_block_detail {
+
+constexpr const char* kStemPrefix = "stem.";
 
 enum Input { kX = 0, kWe = 1, kBe = 2, kWd = 3, kBd = 4, kWp = 5, kBp = 6, kR = 7, kInputs = 8 };
 
@@ -98,6 +108,13 @@ struct Dims {
   int64_t N = 0, C = 0, E = 0, P = 0, IH = 0, IW = 0, OH = 0, OW = 0;
   kernels::ConvShape g;  // the depthwise conv over a whole plane
   bool expand = false;
+  // A stem in place of the 1x1 expand conv: X's planes are XH x XW, the stem (sg)
+  // makes the depthwise conv's IH x IW input. Without one XH = IH and XW = IW.
+  bool stem = false;
+  int64_t XH = 0, XW = 0;
+  kernels::ConvShape sg;
+
+  int64_t x_plane() const { return XH * XW; }
 
   int64_t kh_extent() const { return (g.kernel[0] - 1) * g.dilation[0] + 1; }
   // Input rows [lo, hi) that output rows [o0, o1) read, clipped to the image.
@@ -118,8 +135,26 @@ struct Plan {
   int64_t yt = 0;  // the transposed project's Y^T (per slot; staged: one for the image)
   bool cl = false;   // channels last: ebuf / dbuf hold positions x E (staged: the whole image)
   int64_t taps = 0;  // channels last: room for a per-run tap-major copy of a non-constant Wd
-  int64_t slot_floats() const { return ebuf + dbuf + pad + yt; }
+  int64_t stem = 0;  // the stem's small_c scratch (per slot, after the buffers, 64-byte aligned)
+  int64_t slot_floats() const { return stem ? round16(ebuf + dbuf + pad + yt) + stem : ebuf + dbuf + pad + yt; }
+  static int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
 };
+
+// The stem's small_c arguments without the per-call pointers (x, w, y, bias).
+inline kernels::SmallCConv stem_args(const Dims& d) {
+  kernels::SmallCConv s;
+  s.C = d.C;
+  s.IH = d.XH;
+  s.IW = d.XW;
+  s.M = d.E;
+  s.KH = d.sg.kernel[0];
+  s.KW = d.sg.kernel[1];
+  s.PH = d.sg.pad[0];
+  s.PW = d.sg.pad[1];
+  s.OH = d.IH;
+  s.OW = d.IW;
+  return s;
+}
 
 inline kernels::ConvShape band_shape(const Dims& d, int64_t in_rows, int64_t out_rows, int64_t pad_top) {
   kernels::ConvShape s = d.g;
@@ -148,7 +183,9 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   p.cl = cl;
   p.taps = cl ? d.E * d.g.kernel[0] * d.g.kernel[1] : 0;
   const int64_t ranges = d.N >= T ? 1 : std::min(d.OH, (T + d.N - 1) / d.N);
-  if (T > 1 && d.N < T && d.OH / ranges < kMinRowsPerRange && halo_fraction(d, ranges) > kMaxHaloFraction) {
+  // (A stem runs in bands only: its rows are computed by a serial kernel.)
+  if (T > 1 && d.N < T && !d.stem && d.OH / ranges < kMinRowsPerRange &&
+      halo_fraction(d, ranges) > kMaxHaloFraction) {
     p.staged = true;
     p.nb = d.OH;
     p.slots = T;
@@ -172,6 +209,7 @@ inline Plan make_plan(const Dims& d, int threads, bool transposed, bool cl = fal
   p.dbuf = d.E * nb * d.OW;
   p.pad = cl ? 0 : kernels::depthwise_scratch_floats(band_shape(d, d.band_in_rows(nb), nb, d.g.pad[0]));
   p.yt = transposed ? d.P * nb * d.OW : 0;
+  p.stem = d.stem ? Plan::round16(kernels::small_c_conv_scratch_floats(stem_args(d))) : 0;
   return p;
 }
 
@@ -205,6 +243,15 @@ class DepthwiseBlock final : public OpKernel {
     expand_act_ = parse_fused_activation(node, "expand.");
     dw_act_ = parse_fused_activation(node, "depthwise.");
     project_act_ = parse_fused_activation(node, "project.");
+    // The stem's attributes, unprefixed, on a node of their own (its errors name this node).
+    stem_node_.name = node.name;
+    stem_node_.op_type = node.op_type;
+    stem_node_.domain = node.domain;
+    const std::string prefix = kStemPrefix;
+    for (const auto& kv : node.attrs)
+      if (kv.first.compare(0, prefix.size(), prefix) == 0) stem_node_.attrs[kv.first.substr(prefix.size())] = kv.second;
+    stem_ = !stem_node_.attrs.empty();
+    if (stem_) stem_attrs_ = parse_window_attrs(stem_node_, false);
     if (node.inputs.size() > size_t(kInputs))
       fail(StatusCode::InvalidModel, node.describe(), ": takes at most ", int(kInputs), " inputs");
     if (node.inputs.size() > size_t(kWp)) wp_.prepare(node, graph, kWp);
@@ -230,9 +277,25 @@ class DepthwiseBlock final : public OpKernel {
     const bool expand = ctx.has_input(kWe);
     const int64_t C = x.shape[1];
     const int64_t E = expand && !ctx.input(kWe).shape.empty() ? ctx.input(kWe).shape[0] : C;
-    if (expand && ctx.input(kWe).shape != Shape{E, C, 1, 1})
+    if (stem_) {
+      const Shape& ws = expand ? ctx.input(kWe).shape : Shape{};
+      if (ws.size() != 4 || ws[1] != C || !shape_known(ws))
+        fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", C, " channels but the stem weight is ",
+             shape_str(ws));
+      // The small_c kernel's limits (its scalar reference runs where it does not).
+      if (C < 1 || C > kernels::kSmallConvMaxC || ws[2] < 1 || ws[3] < 1 || ws[2] > kernels::kSmallConvMaxK ||
+          ws[3] > kernels::kSmallConvMaxK)
+        fail(StatusCode::Unsupported, node.describe(), ": the stem conv's weight ", shape_str(ws),
+             " needs 1-", kernels::kSmallConvMaxC, " input channels and a kernel of at most ",
+             kernels::kSmallConvMaxK, "x", kernels::kSmallConvMaxK);
+      const std::vector<int64_t>& ks = stem_attrs_.kernel_shape;
+      if (!ks.empty() && (ks.size() != 2 || ks[0] != ws[2] || ks[1] != ws[3]))
+        fail(StatusCode::ShapeMismatch, node.describe(), ": stem.kernel_shape ", shape_str(ks),
+             " does not match the stem weight ", shape_str(ws));
+    } else if (expand && ctx.input(kWe).shape != Shape{E, C, 1, 1}) {
       fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", C, " channels but the expand weight is ",
            shape_str(ctx.input(kWe).shape));
+    }
     if (wd.shape.size() != 4 || wd.shape[0] != E || wd.shape[1] != 1 || wd.shape[2] < 1 || wd.shape[3] < 1)
       fail(StatusCode::ShapeMismatch, node.describe(), ": depthwise weight ", shape_str(wd.shape), " must be [", E,
            ",1,KH,KW]");
@@ -249,10 +312,11 @@ class DepthwiseBlock final : public OpKernel {
              " must have shape [", b.second, "]");
     if (ctx.has_input(kBe) && !expand)
       fail(StatusCode::InvalidModel, node.describe(), ": an expand bias without an expand weight");
-    const WindowGeometry g = forward_geometry(node, attrs_, 2, x.shape.data() + 2, wd.shape.data() + 2);
-    const Dims d = dims_of(x.shape, E, P, g, expand);
+    const Dims d = dims_of(node, x.shape, expand ? &ctx.input(kWe).shape : nullptr, wd.shape, P);
     // Every output row must read at least one input row (so a band's local top
     // padding is never negative): the fusion pass only fuses such pads.
+    const int64_t dw_in[2] = {d.IH, d.IW};
+    const WindowGeometry g = forward_geometry(node, attrs_, 2, dw_in, wd.shape.data() + 2);
     if (g.pad[0] >= d.kh_extent() || g.pad_end[0] >= d.kh_extent())
       fail(StatusCode::Unsupported, node.describe(), ": padding larger than the kernel");
     const Shape ys = {d.N, P, d.OH, d.OW};
@@ -264,7 +328,7 @@ class DepthwiseBlock final : public OpKernel {
     // weights packed) or the project weights alone are packed for the transposed
     // GEMM (see packed_weights.h); every later plan and run follows.
     const Plan today = make_plan(d, ctx.threads, false);
-    const bool cl = expand && we_.pack_once(ctx.input(kWe).value, [&] {
+    const bool cl = expand && !stem_ && we_.pack_once(ctx.input(kWe).value, [&] {
       return kernels::gemm_uses_netlite(ctx.gemm) && wp_.owned() && wp_.rows() == P && wp_.cols() == E &&
              we_.rows() == E && we_.cols() == C && d.IH * d.IW <= kChannelsLastMaxPositions &&
              d.OH * d.OW <= kChannelsLastMaxPositions;
@@ -289,8 +353,7 @@ class DepthwiseBlock final : public OpKernel {
     const Shape& ws = ctx.in(kWd).shape;
     const bool expand = has(ctx, kWe);
     const int64_t E = ws[0], P = ctx.in(kWp).shape[0];
-    const WindowGeometry g = forward_geometry(ctx.node, attrs_, 2, xs.data() + 2, ws.data() + 2);
-    const Dims d = dims_of(xs, E, P, g, expand);
+    const Dims d = dims_of(ctx.node, xs, expand ? &ctx.in(kWe).shape : nullptr, ws, P);
     if (d.N == 0 || d.P == 0 || d.OH == 0 || d.OW == 0) return;
     const bool tp = wp_.packed(), cl = we_.packed();
     Plan p = make_plan(d, ctx.pool->threads(), tp, cl);
@@ -353,18 +416,31 @@ class DepthwiseBlock final : public OpKernel {
  private:
   static bool has(const RunContext& ctx, Input i) { return ctx.inputs.size() > size_t(i) && ctx.inputs[i]; }
 
-  static Dims dims_of(const Shape& xs, int64_t E, int64_t P, const WindowGeometry& g, bool expand) {
+  // The block's dimensions for input X, the expand (or stem) weight's shape (null
+  // without one), the depthwise weight's and P project channels.
+  Dims dims_of(const Node& node, const Shape& xs, const Shape* we, const Shape& wd, int64_t P) const {
     Dims d;
     d.N = xs[0];
     d.C = xs[1];
-    d.E = E;
+    d.E = wd[0];
     d.P = P;
-    d.IH = xs[2];
-    d.IW = xs[3];
-    d.OH = g.out[0];
-    d.OW = g.out[1];
-    d.g = g;
-    d.expand = expand;
+    d.XH = d.IH = xs[2];
+    d.XW = d.IW = xs[3];
+    d.expand = we != nullptr;
+    if (stem_ && we) {
+      const WindowGeometry sg = forward_geometry(stem_node_, stem_attrs_, 2, xs.data() + 2, we->data() + 2);
+      for (int i = 0; i < 2; ++i)
+        if (sg.stride[i] != 2 || sg.dilation[i] != 1)
+          fail(StatusCode::Unsupported, node.describe(), ": the stem conv must have stride 2 and no dilation");
+      d.stem = true;
+      d.sg = sg;
+      d.IH = sg.out[0];
+      d.IW = sg.out[1];
+    }
+    const int64_t in[2] = {d.IH, d.IW};
+    d.g = forward_geometry(node, attrs_, 2, in, wd.data() + 2);
+    d.OH = d.g.out[0];
+    d.OW = d.g.out[1];
     return d;
   }
 
@@ -390,11 +466,25 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   // Expand GEMM: rows [r0, r1) of image n's input into `dst` (plane stride ldd).
+  // A stem computes them on this thread (pool null) with stem_scratch.
   static void expand_rows(const Dims& d, const Args& a, int64_t n, int64_t r0, int64_t r1, float* dst, int64_t ldd,
-                          ThreadPool* pool) {
+                          ThreadPool* pool, float* stem_scratch = nullptr) {
     if (r1 <= r0) return;
-    const kernels::GemmArgs g = pointwise_gemm(d.E, (r1 - r0) * d.IW, d.C, a.we, a.x + n * d.C * d.IH * d.IW + r0 * d.IW,
-                                               d.IH * d.IW, dst, ldd, a.expand_ep);
+    if (d.stem) {
+      kernels::SmallCConv s = stem_args(d);
+      s.x = a.x + n * d.C * d.x_plane();
+      s.w = a.we;
+      s.bias = a.expand_ep.bias;
+      s.clamp = a.expand_ep.clamp;
+      s.lo = a.expand_ep.lo;
+      s.hi = a.expand_ep.hi;
+      s.y = dst - r0 * d.IW;  // row r of channel m at dst + m * ldd + (r - r0) * IW
+      s.y_plane = ldd;
+      kernels::small_c_conv_rows(s, r0, r1, stem_scratch);
+      return;
+    }
+    const kernels::GemmArgs g = pointwise_gemm(d.E, (r1 - r0) * d.IW, d.C, a.we, a.x + n * d.C * d.x_plane() + r0 * d.IW,
+                                               d.x_plane(), dst, ldd, a.expand_ep);
     kernels::sgemm(g, pool, a.gemm);
   }
 
@@ -485,8 +575,8 @@ class DepthwiseBlock final : public OpKernel {
     g.M = (r1 - r0) * d.IW;
     g.N = c1 - c0;
     g.K = d.C;
-    g.A = a.x + n * d.C * d.IH * d.IW + r0 * d.IW;
-    g.lda = d.IH * d.IW;
+    g.A = a.x + n * d.C * d.x_plane() + r0 * d.IW;
+    g.lda = d.x_plane();
     a.we_packed->set_b(g, c0);
     g.C = dst + c0;
     g.ldc = d.E;
@@ -534,15 +624,16 @@ class DepthwiseBlock final : public OpKernel {
     float* dbuf = buf + p.ebuf;
     float* pad = dbuf + p.dbuf;
     float* yt = pad + p.pad;
+    float* stem_scratch = p.stem ? buf + Plan::round16(p.ebuf + p.dbuf + p.pad + p.yt) : nullptr;
     const int64_t eld = d.band_in_rows(p.nb) * d.IW;  // expanded plane stride
     const int64_t dld = p.nb * d.OW;                    // depthwise plane stride
-    const float* x = a.x + n * d.C * d.IH * d.IW;
+    const float* x = a.x + n * d.C * d.x_plane();
     int64_t have_lo = 0, have_hi = 0;  // input rows held in ebuf (row have_lo first)
     for (int64_t o0 = ob; o0 < oe; o0 += p.nb) {
       const int64_t o1 = std::min(oe, o0 + p.nb);
       const int64_t lo = d.in_lo(o0), hi = std::max(lo, d.in_hi(o1));
       const float* src = x + lo * d.IW;
-      int64_t lds = d.IH * d.IW;
+      int64_t lds = d.x_plane();
       if (d.expand) {
         int64_t keep = 0;
         if (lo >= have_lo && lo < have_hi) {  // rows shared with the previous band move to the front
@@ -552,7 +643,7 @@ class DepthwiseBlock final : public OpKernel {
               std::memmove(ebuf + c * eld, ebuf + c * eld + (lo - have_lo) * d.IW,
                            size_t(keep * d.IW) * sizeof(float));
         }
-        expand_rows(d, a, n, lo + keep, hi, ebuf + keep * d.IW, eld, nullptr);
+        expand_rows(d, a, n, lo + keep, hi, ebuf + keep * d.IW, eld, nullptr, stem_scratch);
         have_lo = lo;
         have_hi = hi;
         src = ebuf;
@@ -633,8 +724,8 @@ class DepthwiseBlock final : public OpKernel {
     float* dbuf = scratch + p.ebuf;
     float* yt = dbuf + p.dbuf;
     float* pads = yt + p.yt;
-    const float* src = a.x + n * d.C * d.IH * d.IW;
-    int64_t lds = d.IH * d.IW;
+    const float* src = a.x + n * d.C * d.x_plane();
+    int64_t lds = d.x_plane();
     if (d.expand) {
       expand_rows(d, a, n, 0, d.IH, ebuf, d.IH * d.IW, ctx.pool);
       src = ebuf;
@@ -674,6 +765,9 @@ class DepthwiseBlock final : public OpKernel {
   }
 
   WindowAttrs attrs_;
+  Node stem_node_;  // the stem's attributes, unprefixed
+  WindowAttrs stem_attrs_;
+  bool stem_ = false;
   FusedActivation expand_act_, dw_act_, project_act_;
   // The project weights, packed in place by the first plan that decides for it;
   // the expand weights too when that plan runs the block channels last.
@@ -695,7 +789,8 @@ std::unique_ptr<OpKernel> create(const Node& node, const Graph& graph) {
 
 extern const OpDef kOp_DepthwiseBlock = {
     "DepthwiseBlock", "netlite", 1, 1,
-    "float32 [1x1 Conv] -> depthwise Conv -> 1x1 Conv [+ residual] run band by band (fuse_depthwise_block)",
+    "float32 [1x1 Conv or a first-layer stem Conv] -> depthwise Conv -> 1x1 Conv [+ residual] run band by band "
+    "(fuse_depthwise_block)",
     depthwise_block_detail::create};
 
 }  // namespace ops

@@ -8,7 +8,9 @@
 //    while each output block is in cache (ResNet's and MobileNet-V2's skips).
 //  - fuse_depthwise_block: [1x1 Conv ->] depthwise Conv -> 1x1 Conv (each with
 //    its fused activation, the last with its fused residual) becomes one
-//    netlite.DepthwiseBlock, run band by band (ops/depthwise_block.cc).
+//    netlite.DepthwiseBlock, run band by band (ops/depthwise_block.cc). In place
+//    of the 1x1 Conv it also takes an image model's first Conv when the direct
+//    small_c kernel runs it (MobileNet-V2's stem: "stem." attributes).
 //  - fuse_conv_max_pool: a first-layer Conv the direct small_c kernel runs
 //    (<= 4 input channels, stride 2) [with its fused activation] -> MaxPool
 //    becomes one netlite.ConvMaxPool, run band by band (ops/conv_max_pool.cc).
@@ -141,6 +143,19 @@ bool is_depthwise_conv(const Node& n, const Tensor& w) {
   if (!pads.empty() && pads.size() != 4) return false;
   const int64_t extent = (w.shape[2] - 1) * (dil.empty() ? 1 : dil[0]) + 1;
   return pads.empty() || (pads[0] < extent && pads[2] < extent);
+}
+
+// A first-layer Conv the direct small_c kernel runs (<= 4 input channels, stride
+// 2, no dilation, ungrouped, kernel within its limits), on the CPU that has it.
+bool is_small_c_conv(const Node& n, const Tensor& w) {
+  const std::vector<int64_t> strides = n.attr_ints("strides"), ks = n.attr_ints("kernel_shape");
+  if (n.attr_int("group", 1) != 1 || strides.size() != 2 || !all_equal(strides, 2) ||
+      !all_equal(n.attr_ints("dilations"), 1))
+    return false;
+  if (!ks.empty() && (ks.size() != 2 || ks[0] != w.shape[2] || ks[1] != w.shape[3])) return false;
+  const std::vector<int64_t> pads = n.attr_ints("pads");
+  if (!pads.empty() && pads.size() != 4) return false;
+  return kernels::small_c_conv_applies(w.shape[1], w.shape[2], w.shape[3], 2, 2, 1, 1);
 }
 
 // Copies conv's fused-activation attributes onto `fused` under `prefix`.
@@ -330,12 +345,15 @@ int fuse_depthwise_block(Graph& g) {
     const Node& proj = g.nodes[size_t(pi)];
     const Tensor* wp = conv2d_weights(g, proj, true);
     if (!wp || !is_pointwise_conv(proj, *wp) || wp->shape[1] != wd->shape[0]) continue;
-    // The expand conv: the depthwise conv's input, when a 1x1 Conv read by nothing else writes it.
+    // The expand conv: the depthwise conv's input, when a 1x1 Conv read by nothing else writes
+    // it; or the stem, a small_c Conv (then the block reads the image).
     int ei = producer[size_t(dw.inputs[0])];
+    bool stem = false;
     if (ei >= 0) {
       const Node& ex = g.nodes[size_t(ei)];
       const Tensor* we = drop[size_t(ei)] ? nullptr : conv2d_weights(g, ex, false);
-      if (!we || !is_pointwise_conv(ex, *we) || we->shape[0] != wd->shape[0] || ex.inputs[0] < 0 ||
+      stem = we && !is_pointwise_conv(ex, *we) && is_small_c_conv(ex, *we);
+      if (!we || !(stem || is_pointwise_conv(ex, *we)) || we->shape[0] != wd->shape[0] || ex.inputs[0] < 0 ||
           uses[size_t(dw.inputs[0])] != 1)
         ei = -1;
     }
@@ -351,6 +369,9 @@ int fuse_depthwise_block(Graph& g) {
       const Node& ex = g.nodes[size_t(ei)];
       f.inputs = {ex.inputs[0], ex.inputs[1], in(ex, 2)};
       copy_activation(ex, "expand.", &f);
+      if (stem)
+        for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad"})
+          if (ex.has_attr(a)) f.attrs[std::string("stem.") + a] = ex.attrs.at(a);
     } else {
       f.inputs = {dw.inputs[0], -1, -1};
     }
