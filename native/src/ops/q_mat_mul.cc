@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "../kernels/qgemm.h"
+#include "common/packed_weights.h"
 #include "common/quant_util.h"
 #include "op.h"
 
@@ -63,6 +64,9 @@ class QMatMul final : public OpKernel {
       for (int64_t n = 0; n < N_; ++n)
         acc_init_[s][size_t(n)] = int32_t(-za_u8 * packed_.row_sums[size_t(n)]);
     }
+    // The kernel reads its own copies only: the original W and bias go back when the model's own.
+    released_ = release_copied_constant(node, graph, 1) +
+                (node.inputs.size() > 2 && node.inputs[2] >= 0 ? release_copied_constant(node, graph, 2) : 0);
   }
 
   void infer(InferContext& ctx) const override {
@@ -78,8 +82,10 @@ class QMatMul final : public OpKernel {
   }
 
   size_t held_bytes() const override {
-    return packed_.bytes() + packed_.row_sums.size() * sizeof(int32_t) + (scale_.size() + offset_.size()) * sizeof(float) +
-           (acc_init_[0].size() + acc_init_[1].size()) * sizeof(int32_t);
+    const size_t n = packed_.bytes() + packed_.row_sums.size() * sizeof(int32_t) +
+                     (scale_.size() + offset_.size()) * sizeof(float) +
+                     (acc_init_[0].size() + acc_init_[1].size()) * sizeof(int32_t);
+    return n - std::min(n, released_);  // the originals' pages given back (counted in the weights slab)
   }
 
   void run(RunContext& ctx) const override {
@@ -131,6 +137,7 @@ class QMatMul final : public OpKernel {
   int64_t a_zero_ = 0;
   QOutput out_;
   kernels::QPackedWeights packed_;
+  size_t released_ = 0;  // bytes of the original W and bias given back
   std::vector<float> scale_, offset_;
   std::vector<int32_t> acc_init_[2];
 };

@@ -10,26 +10,37 @@
 namespace netlite {
 namespace ops {
 
-void InPlacePackedWeights::prepare(const Node& node, const Graph& graph, size_t index) {
+const Tensor* sole_owned_constant(const Node& node, const Graph& graph, size_t index) {
   const Tensor* w = constant_input(node, graph, index);
-  if (!w || w->dtype != DType::Float32 || w->rank() < 2 || w->numel() == 0 || w->shape[0] < 1) return;
-  if (reinterpret_cast<uintptr_t>(w->data) % 64 != 0) return;  // the packed strips are read aligned
-  if (slab_bytes(w->owner) == 0 && w->owner.use_count() != 1) return;
+  if (!w || w->bytes() == 0) return nullptr;
+  if (slab_bytes(w->owner) == 0 && w->owner.use_count() != 1) return nullptr;
   const int v = node.inputs[index];
   int uses = 0;
   for (const Node& n : graph.nodes)
     for (int in : n.inputs) uses += in == v;
-  if (uses != 1) return;
+  if (uses != 1) return nullptr;
   for (int o : graph.outputs)
-    if (o == v) return;
+    if (o == v) return nullptr;
   const uint8_t* b0 = static_cast<const uint8_t*>(w->data);
   const uint8_t* b1 = b0 + w->bytes();
   for (size_t i = 0; i < graph.values.size(); ++i) {
     const Value& o = graph.values[i];
     if (int(i) == v || !o.is_constant || o.data.bytes() == 0) continue;
     const uint8_t* o0 = static_cast<const uint8_t*>(o.data.data);
-    if (o0 < b1 && b0 < o0 + o.data.bytes()) return;
+    if (o0 < b1 && b0 < o0 + o.data.bytes()) return nullptr;
   }
+  return w;
+}
+
+size_t release_copied_constant(const Node& node, const Graph& graph, size_t index) {
+  const Tensor* w = sole_owned_constant(node, graph, index);
+  return w ? release_pages(w->data, w->bytes()) : 0;
+}
+
+void InPlacePackedWeights::prepare(const Node& node, const Graph& graph, size_t index) {
+  const Tensor* w = sole_owned_constant(node, graph, index);
+  if (!w || w->dtype != DType::Float32 || w->rank() < 2 || w->numel() == 0 || w->shape[0] < 1) return;
+  if (reinterpret_cast<uintptr_t>(w->data) % 64 != 0) return;  // the packed strips are read aligned
   m_ = w->shape[0];
   k_ = w->numel() / m_;
   w0_ = w->ptr<float>();

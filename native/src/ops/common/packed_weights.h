@@ -49,13 +49,25 @@ inline bool transposed_gemm_pays(int64_t M, int64_t K, int64_t positions) {
   return turned > today * kTransposedMinGain && double(K) * (1.0 / today - 1.0 / turned) >= kTransposedMinSavedFmas;
 }
 
+// Input `index` of `node` when it is a constant that only this node reads (one
+// use, not a graph output, no other constant sharing its bytes) and that the
+// model owns (its weights slab, or storage nobody else holds, such as a pass's
+// folded weights): the conditions for changing its bytes, or for giving its pages
+// back once the kernel holds a copy in its own layout. Null otherwise (tests' and
+// callers' tensors are not the model's).
+const Tensor* sole_owned_constant(const Node& node, const Graph& graph, size_t index);
+
+// For a kernel that copied constant input `index` into a layout of its own at
+// construction and never reads it again: gives the whole pages of the original
+// back (core/memory.h release_pages) when sole_owned_constant allows. Returns the
+// bytes released (0 when not allowed or not possible).
+size_t release_copied_constant(const Node& node, const Graph& graph, size_t index);
+
 class InPlacePackedWeights {
  public:
   // At kernel construction: records input `index` of `node` when it may be packed
-  // in place: a float constant of rank >= 2, 64-byte aligned, that only this node
-  // reads (one use, not a graph output, no other constant sharing its bytes) and
-  // that the model owns (its weights slab, or storage nobody else holds, such as
-  // a pass's folded weights). Tests' and callers' tensors are neither.
+  // in place: a float constant of rank >= 2, 64-byte aligned, that
+  // sole_owned_constant() allows changing.
   void prepare(const Node& node, const Graph& graph, size_t index);
 
   // At plan time: when `w` is the recorded weight and want() is true, packs it, once
