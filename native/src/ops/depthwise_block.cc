@@ -73,8 +73,14 @@ enum Input { kX = 0, kWe = 1, kBe = 2, kWd = 3, kBd = 4, kWp = 5, kBp = 6, kR = 
 
 // Budget for one band's two buffers (expanded input rows + depthwise output
 // rows). MobileNet-V2 at 1 thread (bench_models, alternating runs, median of 8):
-// 256 KB 4.82 ms, 512 KB 4.77, 1 MB 4.98; the three convs 5.25.
-constexpr int64_t kBandBytes = 512 * 1024;
+// 256 KB 4.82 ms, 512 KB 4.77, 1 MB 4.98; the three convs 5.25. Measured again on
+// an AMD EPYC VM (1 MB of L2 per core) with the blocks' later kernels, 9 quiet
+// alternating rounds at 1 thread: 384 KB 7.00-7.09 ms, 512 KB 6.93-7.08, 768 KB
+// 6.95-7.02, 1 MB 7.00-7.13; with 768 KB features.2 (112x112 -> 56x56, E = 96: 6 rows
+// per band instead of 4) 0.787-0.825 -> 0.750-0.760 ms and features.3 0.650-0.679
+// -> 0.646-0.661, features.1 (the stem block) 0.567-0.596 -> 0.585-0.609; at 2
+// threads features.2 0.404-0.427 -> 0.380-0.395 in the quiet rounds.
+constexpr int64_t kBandBytes = 768 * 1024;
 // A band's GEMMs get at least this many columns (positions) when the range
 // allows: narrower ones waste much of their last 32-column strip (14x14 in
 // bands of 3 rows: 42 columns in two strips).
