@@ -15,6 +15,7 @@
 #include "../../native/src/kernels/qdepthwise.h"
 #include "../../native/src/kernels/qelementwise.h"
 #include "../../native/src/kernels/qgemm.h"
+#include "../../native/src/ops/common/packed_weights.h"
 #include "../../native/src/runtime/model.h"
 #include "../../native/src/runtime/session.h"
 #include "check.h"
@@ -995,4 +996,41 @@ NETLITE_TEST(quant_kernels_give_back_copied_weights) {
     }
   }
 #endif
+}
+
+// The pages a kernel gives back, or the weights it repacks in place, must be the
+// model's and read by it alone, and never from a kernel a pass makes to evaluate a
+// node at load (constant folding keeps a node whose output is too large and makes
+// its kernel again later): inside a ScratchKernels scope sole_owned_constant refuses.
+NETLITE_TEST(sole_owned_constant_refuses_scratch_kernels) {
+  netlite::Graph g;
+  const int x = g.add_value("x"), w = g.add_value("w"), w2 = g.add_value("w2"), y = g.add_value("y");
+  for (int v : {w, w2}) {
+    netlite::Value& c = g.values[size_t(v)];
+    c.is_constant = true;
+    c.data = netlite::Tensor::allocate(netlite::DType::Float32, {64, 64});
+    c.dtype = c.data.dtype;
+    c.shape = c.data.shape;
+    c.has_shape = true;
+  }
+  netlite::Node n;
+  n.name = "conv";
+  n.op_type = "Conv";
+  n.inputs = {x, w};
+  n.outputs = {y};
+  g.nodes.push_back(n);
+  netlite::Node n2 = n;  // a second reader of w2
+  n2.name = "conv2";
+  n2.inputs = {x, w2};
+  g.nodes.push_back(n2);
+  g.nodes.push_back(n2);
+  CHECK(netlite::ops::sole_owned_constant(g.nodes[0], g, 1) == &g.values[size_t(w)].data);
+  CHECK(netlite::ops::sole_owned_constant(g.nodes[1], g, 1) == nullptr);  // read twice
+  CHECK(netlite::ops::sole_owned_constant(g.nodes[0], g, 0) == nullptr);  // not a constant
+  {
+    const netlite::ScratchKernels scratch;
+    CHECK(netlite::ops::sole_owned_constant(g.nodes[0], g, 1) == nullptr);
+    CHECK(netlite::ops::release_copied_constant(g.nodes[0], g, 1) == 0);
+  }
+  CHECK(netlite::ops::sole_owned_constant(g.nodes[0], g, 1) == &g.values[size_t(w)].data);
 }

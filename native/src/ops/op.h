@@ -160,4 +160,18 @@ const std::vector<const OpDef*>& all_ops();
 // Lets create() prepack weights.
 const Tensor* constant_input(const Node& node, const Graph& graph, size_t i);
 
+// Kernels that a pass creates to evaluate a node at load (constant folding, lookup
+// tables) may be thrown away while the node stays in the graph. While a
+// ScratchKernels scope is alive on this thread, no kernel may repack a constant in
+// place or give its pages back (ops/common/packed_weights.h sole_owned_constant
+// refuses), so the node's real kernel, created later, reads the constant as it was.
+class ScratchKernels {
+ public:
+  ScratchKernels();
+  ~ScratchKernels();
+  ScratchKernels(const ScratchKernels&) = delete;
+  ScratchKernels& operator=(const ScratchKernels&) = delete;
+  static bool active();
+};
+
 }  // namespace netlite

@@ -33,6 +33,14 @@ const Tensor* constant_input(const Node& node, const Graph& graph, size_t i) {
   return v.is_constant ? &v.data : nullptr;
 }
 
+namespace {
+thread_local int scratch_kernel_scopes = 0;
+}  // namespace
+
+ScratchKernels::ScratchKernels() { ++scratch_kernel_scopes; }
+ScratchKernels::~ScratchKernels() { --scratch_kernel_scopes; }
+bool ScratchKernels::active() { return scratch_kernel_scopes > 0; }
+
 const TensorMeta& InferContext::input(size_t i) const {
   if (!has_input(i)) fail(StatusCode::InvalidModel, node.describe(), ": required input ", i, " is missing");
   return inputs[i];

@@ -6,6 +6,9 @@ namespace netlite {
 namespace passes {
 
 int fold_constants(Graph& g, ThreadPool& pool) {
+  // A node whose output is too large to fold keeps its node, and its kernel is made
+  // again later: this one must leave the constants as they are.
+  const ScratchKernels scratch;
   int folded = 0;
   // A folded constant may not be much bigger than the constants it came from:
   // a tiny hostile file must not make the loader allocate gigabytes (a large

@@ -832,6 +832,7 @@ class Fuser {
       const OpDef* def = find_op(f.domain, f.op_type);
       if (!def) return false;
       try {
+        const ScratchKernels scratch;  // this kernel only computes a table
         std::unique_ptr<OpKernel> k = def->create(f, g_);
         InferContext ic(f);
         std::vector<const Tensor*> ins;

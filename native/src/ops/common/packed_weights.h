@@ -54,7 +54,7 @@ inline bool transposed_gemm_pays(int64_t M, int64_t K, int64_t positions) {
 // model owns (its weights slab, or storage nobody else holds, such as a pass's
 // folded weights): the conditions for changing its bytes, or for giving its pages
 // back once the kernel holds a copy in its own layout. Null otherwise (tests' and
-// callers' tensors are not the model's).
+// callers' tensors are not the model's), and always inside a ScratchKernels scope.
 const Tensor* sole_owned_constant(const Node& node, const Graph& graph, size_t index);
 
 // For a kernel that copied constant input `index` into a layout of its own at
