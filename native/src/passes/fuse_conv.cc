@@ -406,11 +406,7 @@ int fuse_conv_max_pool(Graph& g) {
     const Node& conv = g.nodes[ci];
     const Tensor* w = conv2d_weights(g, conv, false);
     if (!w || conv.inputs[0] < 0 || uses[size_t(conv.outputs[0])] != 1) continue;
-    const std::vector<int64_t> strides = conv.attr_ints("strides");
-    if (conv.attr_int("group", 1) != 1 || strides.size() != 2 || !all_equal(strides, 2) ||
-        !all_equal(conv.attr_ints("dilations"), 1) ||
-        !kernels::small_c_conv_applies(w->shape[1], w->shape[2], w->shape[3], 2, 2, 1, 1))
-      continue;
+    if (!is_small_c_conv(conv, *w)) continue;
     size_t slot = 0;
     const int pi = sole_consumer(g, conv.outputs[0], &slot);
     if (pi < 0 || slot != 0) continue;
