@@ -35,17 +35,28 @@ struct Case {
   bool expand_shared;     // the expand output is also a graph output (so it must stay a Conv)
 };
 
-std::string build(const Case& c, bool free_dims = false) {
+// Random conv weight `name` of `dims` in [-scale, scale] and its bias `name`_b.
+void add_weights(GraphSpec& g, uint32_t& seed, const std::string& name, const std::vector<int64_t>& dims, float scale) {
+  size_t n = 1;
+  for (int64_t d : dims) n *= size_t(d);
+  g.initializers.push_back(tensor_f32(name, dims, random_vec(n, seed++, -scale, scale)));
+  g.initializers.push_back(tensor_f32(name + "_b", {dims[0]}, random_vec(size_t(dims[0]), seed++, -0.5f, 0.5f)));
+}
+
+// A graph with the Clip bounds "lo" (0) and "hi" (6) among its initializers.
+GraphSpec graph_with_clip_bounds() {
   GraphSpec g;
-  uint32_t seed = uint32_t(c.C * 131 + c.E * 17 + c.H);
-  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-    size_t n = 1;
-    for (int64_t d : dims) n *= size_t(d);
-    g.initializers.push_back(tensor_f32(name, dims, random_vec(n, seed++, -scale, scale)));
-    g.initializers.push_back(tensor_f32(name + "_b", {dims[0]}, random_vec(size_t(dims[0]), seed++, -0.5f, 0.5f)));
-  };
   g.initializers.push_back(tensor_f32("lo", {}, {0.0f}));
   g.initializers.push_back(tensor_f32("hi", {}, {6.0f}));
+  return g;
+}
+
+std::string build(const Case& c, bool free_dims = false) {
+  GraphSpec g = graph_with_clip_bounds();
+  uint32_t seed = uint32_t(c.C * 131 + c.E * 17 + c.H);
+  auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
+    add_weights(g, seed, name, dims, scale);
+  };
   auto act = [&](const std::string& in, const std::string& out) {
     if (std::string(c.act) == "Relu") g.nodes.push_back(node("Relu", {in}, {out}));
     else g.nodes.push_back(node("Clip", {in, "lo", "hi"}, {out}));
@@ -94,6 +105,33 @@ Result run(const std::string& bytes, bool optimize, int threads, const std::vect
   return r;
 }
 
+// Every output of `got` within 1e-5 of `ref`, relative to 1 + |ref|.
+void check_close(const Result& ref, const Result& got, const char* what, int threads) {
+  if (!CHECK(got.outs.size() == ref.outs.size())) return;
+  for (size_t o = 0; o < ref.outs.size(); ++o) {
+    if (!CHECK(got.outs[o].size() == ref.outs[o].size())) continue;
+    double worst = 0;
+    for (size_t i = 0; i < ref.outs[o].size(); ++i)
+      worst = std::max(worst, std::fabs(double(got.outs[o][i]) - ref.outs[o][i]) / (1.0 + std::fabs(ref.outs[o][i])));
+    CHECK_MSG(worst <= 1e-5, "%s, %d threads, output %zu: worst rel diff %.3g", what, threads, o, worst);
+  }
+}
+
+// Running the model (optimize on) on x fails with an error that names the block
+// and contains `word`.
+bool fails_naming_block(const std::string& bytes, const std::vector<float>& x, const netlite::Shape& xs,
+                        const char* word) {
+  try {
+    run(bytes, true, 1, x, xs);
+  } catch (const std::exception& e) {
+    const std::string m = e.what();
+    const bool named = m.find("DepthwiseBlock 'depthwise'") != std::string::npos && m.find(word) != std::string::npos;
+    if (!named) std::printf("  message: %s\n", e.what());
+    return named;
+  }
+  return false;
+}
+
 }  // namespace dwblock_test
 
 NETLITE_TEST(depthwise_block_matches_three_convs) {
@@ -125,14 +163,7 @@ NETLITE_TEST(depthwise_block_matches_three_convs) {
       CHECK_MSG(got.ops.count("DepthwiseBlock") == (c.fuses ? 1u : 0u), "%s: %d DepthwiseBlock nodes", c.what,
                 got.ops.count("DepthwiseBlock") ? got.ops.at("DepthwiseBlock") : 0);
       if (c.fuses) CHECK_MSG(got.ops.count("Conv") == (c.expand_shared ? 1u : 0u), "%s: Conv left", c.what);
-      if (!CHECK(got.outs.size() == ref.outs.size())) continue;
-      for (size_t o = 0; o < ref.outs.size(); ++o) {
-        if (!CHECK(got.outs[o].size() == ref.outs[o].size())) continue;
-        double worst = 0;
-        for (size_t i = 0; i < ref.outs[o].size(); ++i)
-          worst = std::max(worst, std::fabs(double(got.outs[o][i]) - ref.outs[o][i]) / (1.0 + std::fabs(ref.outs[o][i])));
-        CHECK_MSG(worst <= 1e-5, "%s, %d threads, output %zu: worst rel diff %.3g", c.what, threads, o, worst);
-      }
+      check_close(ref, got, c.what, threads);
     }
   }
 }
@@ -141,17 +172,8 @@ NETLITE_TEST(depthwise_block_matches_three_convs) {
 NETLITE_TEST(depthwise_block_rejects_wrong_channels) {
   using namespace dwblock_test;
   const Case c = {"", 1, 8, 16, 8, 10, 10, 3, 1, {1, 1, 1, 1}, 1, true, false, "Relu", true, false};
-  const std::string bytes = build(c, true);
-  const std::vector<float> x(size_t(5 * 10 * 10), 1.0f);
-  bool threw = false;
-  try {
-    run(bytes, true, 1, x, {1, 5, 10, 10});
-  } catch (const std::exception& e) {
-    const std::string m = e.what();
-    threw = m.find("DepthwiseBlock 'depthwise'") != std::string::npos && m.find("channels") != std::string::npos;
-    if (!threw) std::printf("  message: %s\n", e.what());
-  }
-  CHECK(threw);
+  CHECK(fails_naming_block(build(c, true), std::vector<float>(size_t(5 * 10 * 10), 1.0f), {1, 5, 10, 10},
+                           "channels"));
 }
 
 // Small planes: the project GEMM runs turned around on weights packed in place at the
@@ -287,16 +309,11 @@ NETLITE_TEST(depthwise_block_with_stem_matches_convs) {
       {"5 channels (not a small_c conv)", 1, 5, 16, 8, 20, 20, 3, 2, {1, 1, 1, 1}, "", 3, true, false, false},
   };
   auto build_stem = [](const StemCase& c, bool free_dims) {
-    GraphSpec g;
+    GraphSpec g = graph_with_clip_bounds();
     uint32_t seed = uint32_t(c.C * 31 + c.E * 7 + c.H);
     auto weights = [&](const std::string& name, std::vector<int64_t> dims, float scale) {
-      size_t n = 1;
-      for (int64_t d : dims) n *= size_t(d);
-      g.initializers.push_back(tensor_f32(name, dims, random_vec(n, seed++, -scale, scale)));
-      g.initializers.push_back(tensor_f32(name + "_b", {dims[0]}, random_vec(size_t(dims[0]), seed++, -0.5f, 0.5f)));
+      add_weights(g, seed, name, dims, scale);
     };
-    g.initializers.push_back(tensor_f32("lo", {}, {0.0f}));
-    g.initializers.push_back(tensor_f32("hi", {}, {6.0f}));
     weights("ws", {c.E, c.C, c.k, c.k}, 0.4f);
     std::vector<AttrSpec> sa = {attr_ints("kernel_shape", {c.k, c.k}), attr_ints("strides", {c.stride, c.stride})};
     if (!c.pads.empty()) sa.push_back(attr_ints("pads", c.pads));
@@ -333,29 +350,12 @@ NETLITE_TEST(depthwise_block_with_stem_matches_convs) {
       CHECK_MSG(got.ops.count("DepthwiseBlock") == 1u, "%s: no DepthwiseBlock", c.what);
       CHECK_MSG(got.ops.count("Conv") == (fuses ? 0u : 1u), "%s, %d threads: %d Conv nodes (fuses: %d)", c.what,
                 threads, got.ops.count("Conv") ? got.ops.at("Conv") : 0, int(fuses));
-      if (!CHECK(got.outs.size() == ref.outs.size())) continue;
-      for (size_t o = 0; o < ref.outs.size(); ++o) {
-        if (!CHECK(got.outs[o].size() == ref.outs[o].size())) continue;
-        double worst = 0;
-        for (size_t i = 0; i < ref.outs[o].size(); ++i)
-          worst = std::max(worst, std::fabs(double(got.outs[o][i]) - ref.outs[o][i]) / (1.0 + std::fabs(ref.outs[o][i])));
-        CHECK_MSG(worst <= 1e-5, "%s, %d threads, output %zu: worst rel diff %.3g", c.what, threads, o, worst);
-      }
+      check_close(ref, got, c.what, threads);
     }
   }
   // A channel count the stem's weight does not take (the model leaves it free) is an
   // error naming the block.
-  if (nk::small_c_conv_available()) {
-    const std::string bytes = build_stem(cases[0], true);
-    const std::vector<float> x(size_t(2 * 16 * 16), 1.0f);
-    bool threw = false;
-    try {
-      run(bytes, true, 1, x, {1, 2, 16, 16});
-    } catch (const std::exception& e) {
-      const std::string m = e.what();
-      threw = m.find("DepthwiseBlock 'depthwise'") != std::string::npos && m.find("stem weight") != std::string::npos;
-      if (!threw) std::printf("  message: %s\n", e.what());
-    }
-    CHECK(threw);
-  }
+  if (nk::small_c_conv_available())
+    CHECK(fails_naming_block(build_stem(cases[0], true), std::vector<float>(size_t(2 * 16 * 16), 1.0f),
+                             {1, 2, 16, 16}, "stem weight"));
 }

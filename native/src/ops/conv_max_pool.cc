@@ -68,13 +68,7 @@ class ConvMaxPool final : public OpKernel {
     if (node.attr_int("group", 1) != 1)
       fail(StatusCode::InvalidModel, node.describe(), ": group must be 1, got ", node.attr_int("group", 1));
     activation_ = parse_fused_activation(node);
-    // The pool's attributes, unprefixed, on a node of their own (its errors name this node).
-    pool_node_.name = node.name;
-    pool_node_.op_type = node.op_type;
-    pool_node_.domain = node.domain;
-    const std::string prefix = kPoolPrefix;
-    for (const auto& kv : node.attrs)
-      if (kv.first.compare(0, prefix.size(), prefix) == 0) pool_node_.attrs[kv.first.substr(prefix.size())] = kv.second;
+    pool_node_ = prefixed_attrs_node(node, kPoolPrefix);  // its errors name this node
     pool_attrs_ = parse_window_attrs(pool_node_, true);
   }
 

@@ -249,13 +249,7 @@ class DepthwiseBlock final : public OpKernel {
     expand_act_ = parse_fused_activation(node, "expand.");
     dw_act_ = parse_fused_activation(node, "depthwise.");
     project_act_ = parse_fused_activation(node, "project.");
-    // The stem's attributes, unprefixed, on a node of their own (its errors name this node).
-    stem_node_.name = node.name;
-    stem_node_.op_type = node.op_type;
-    stem_node_.domain = node.domain;
-    const std::string prefix = kStemPrefix;
-    for (const auto& kv : node.attrs)
-      if (kv.first.compare(0, prefix.size(), prefix) == 0) stem_node_.attrs[kv.first.substr(prefix.size())] = kv.second;
+    stem_node_ = prefixed_attrs_node(node, kStemPrefix);  // its errors name this node
     stem_ = !stem_node_.attrs.empty();
     if (stem_) stem_attrs_ = parse_window_attrs(stem_node_, false);
     if (node.inputs.size() > size_t(kInputs))

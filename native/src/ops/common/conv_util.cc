@@ -47,6 +47,16 @@ FusedActivation parse_fused_activation(const Node& node, const std::string& pref
   return a;
 }
 
+Node prefixed_attrs_node(const Node& node, const std::string& prefix) {
+  Node sub;
+  sub.name = node.name;
+  sub.op_type = node.op_type;
+  sub.domain = node.domain;
+  for (const auto& kv : node.attrs)
+    if (kv.first.compare(0, prefix.size(), prefix) == 0) sub.attrs[kv.first.substr(prefix.size())] = kv.second;
+  return sub;
+}
+
 WindowAttrs parse_window_attrs(const Node& node, bool kernel_required) {
   using conv_util_detail::check_all;
   WindowAttrs a;

@@ -82,6 +82,11 @@ struct WindowAttrs {
 // non-negative pads, known auto_pad). Throws InvalidModel naming the node.
 WindowAttrs parse_window_attrs(const Node& node, bool kernel_required);
 
+// A fused node's attributes under `prefix` ("pool.", "stem."), unprefixed, on a
+// node of their own with the fused node's name, so that parse_window_attrs and
+// forward_geometry on it name the fused node in their errors.
+Node prefixed_attrs_node(const Node& node, const std::string& prefix);
+
 // Resolved geometry for one input shape: the kernel-level ConvShape (pad = leading
 // padding) plus the trailing padding. Plain arrays, so run() can recompute it
 // without allocating.
