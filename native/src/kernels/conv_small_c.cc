@@ -11,8 +11,12 @@ namespace kernels {
 
 bool small_c_conv_available() { return conv_avx512_available(); }
 
+bool small_c_conv_fits(int64_t C, int64_t KH, int64_t KW) {
+  return C >= 1 && C <= kSmallConvMaxC && KH >= 1 && KH <= kSmallConvMaxK && KW >= 1 && KW <= kSmallConvMaxK;
+}
+
 bool small_c_conv_applies(int64_t C, int64_t KH, int64_t KW, int64_t SH, int64_t SW, int64_t DH, int64_t DW) {
-  return C >= 1 && C <= kSmallConvMaxC && KH >= 1 && KH <= kSmallConvMaxK && KW >= 1 && KW <= kSmallConvMaxK &&
+  return small_c_conv_fits(C, KH, KW) &&
          SH == 2 && SW == 2 && DH == 1 && DW == 1 && small_c_conv_available();
 }
 

@@ -84,8 +84,7 @@ class ConvMaxPool final : public OpKernel {
     if (ws[1] != xs[1])
       fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", xs[1], " channels but W ", shape_str(ws),
            " expects ", ws[1]);
-    if (ws[0] < 1 || ws[1] < 1 || ws[1] > kernels::kSmallConvMaxC || ws[2] < 1 || ws[3] < 1 ||
-        ws[2] > kernels::kSmallConvMaxK || ws[3] > kernels::kSmallConvMaxK)
+    if (ws[0] < 1 || !kernels::small_c_conv_fits(ws[1], ws[2], ws[3]))
       fail(StatusCode::Unsupported, node.describe(), ": W ", shape_str(ws), " needs 1-", kernels::kSmallConvMaxC,
            " input channels and a kernel of at most ", kernels::kSmallConvMaxK, "x", kernels::kSmallConvMaxK);
     if (!conv_attrs_.kernel_shape.empty() &&

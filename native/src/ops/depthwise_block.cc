@@ -283,8 +283,7 @@ class DepthwiseBlock final : public OpKernel {
         fail(StatusCode::ShapeMismatch, node.describe(), ": X has ", C, " channels but the stem weight is ",
              shape_str(ws));
       // The small_c kernel's limits (its scalar reference runs where it does not).
-      if (C < 1 || C > kernels::kSmallConvMaxC || ws[2] < 1 || ws[3] < 1 || ws[2] > kernels::kSmallConvMaxK ||
-          ws[3] > kernels::kSmallConvMaxK)
+      if (!kernels::small_c_conv_fits(C, ws[2], ws[3]))
         fail(StatusCode::Unsupported, node.describe(), ": the stem conv's weight ", shape_str(ws),
              " needs 1-", kernels::kSmallConvMaxC, " input channels and a kernel of at most ",
              kernels::kSmallConvMaxK, "x", kernels::kSmallConvMaxK);

@@ -158,6 +158,12 @@ bool is_small_c_conv(const Node& n, const Tensor& w) {
   return kernels::small_c_conv_applies(w.shape[1], w.shape[2], w.shape[3], 2, 2, 1, 1);
 }
 
+// Copies a conv's (or pool's) window attributes onto `fused` under `prefix`.
+void copy_window_attrs(const Node& from, const std::string& prefix, Node* fused) {
+  for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad"})
+    if (from.has_attr(a)) fused->attrs[prefix + a] = from.attrs.at(a);
+}
+
 // Copies conv's fused-activation attributes onto `fused` under `prefix`.
 void copy_activation(const Node& conv, const std::string& prefix, Node* fused) {
   for (const char* name : {"netlite_fused_activation", "netlite_fused_activation_min", "netlite_fused_activation_max"})
@@ -362,16 +368,13 @@ int fuse_depthwise_block(Graph& g) {
     f.op_type = "DepthwiseBlock";
     f.domain = "netlite";
     f.opset = 1;
-    for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad"})
-      if (dw.has_attr(a)) f.attrs[a] = dw.attrs.at(a);
+    copy_window_attrs(dw, "", &f);
     auto in = [](const Node& n, size_t i) { return i < n.inputs.size() ? n.inputs[i] : -1; };
     if (ei >= 0) {
       const Node& ex = g.nodes[size_t(ei)];
       f.inputs = {ex.inputs[0], ex.inputs[1], in(ex, 2)};
       copy_activation(ex, "expand.", &f);
-      if (stem)
-        for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad"})
-          if (ex.has_attr(a)) f.attrs[std::string("stem.") + a] = ex.attrs.at(a);
+      if (stem) copy_window_attrs(ex, "stem.", &f);
     } else {
       f.inputs = {dw.inputs[0], -1, -1};
     }
@@ -420,8 +423,8 @@ int fuse_conv_max_pool(Graph& g) {
     f.domain = "netlite";
     f.opset = 1;
     for (const auto& kv : conv.attrs) f.attrs[kv.first] = kv.second;  // window, group, fused activation
-    for (const char* a : {"kernel_shape", "strides", "pads", "dilations", "auto_pad", "ceil_mode"})
-      if (pool.has_attr(a)) f.attrs[std::string("pool.") + a] = pool.attrs.at(a);
+    copy_window_attrs(pool, "pool.", &f);
+    if (pool.has_attr("ceil_mode")) f.attrs["pool.ceil_mode"] = pool.attrs.at("ceil_mode");
     f.inputs = conv.inputs;
     f.outputs = {pool.outputs[0]};
     g.nodes[ci] = std::move(f);
