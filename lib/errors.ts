@@ -86,10 +86,18 @@ function isCode(value: unknown): value is NetliteErrorCode {
   return typeof value === 'string' && (errorCodes as readonly string[]).includes(value);
 }
 
+/** The "\n    at ..." lines of an error's stack (after its message, which may span lines). */
+function framesOf(error: Error): string {
+  const stack = error.stack ?? '';
+  const at = stack.indexOf('\n    at ');
+  return at < 0 ? '' : stack.slice(at);
+}
+
 /**
  * Turns an error thrown by the addon into a {@link NetliteError}. When `stack` (an Error
  * made before an async hop) is given, its frames replace the native ones, so the trace
- * shows the caller's code rather than the event loop.
+ * shows the caller's code rather than the event loop; without it, a new error's trace starts
+ * at the caller of this function.
  * @internal
  */
 export function toNetliteError(error: unknown, stack?: Error): NetliteError {
@@ -104,10 +112,13 @@ export function toNetliteError(error: unknown, stack?: Error): NetliteError {
   } else {
     result = new NetliteError('ERR_INTERNAL', String(error));
   }
-  if (stack && stack.stack) {
-    const frames = stack.stack.split('\n').slice(1).join('\n');
-    result.stack = `${result.name} [${result.code}]: ${result.message}\n${frames}`;
+  if (result === error && !stack) return result;
+  if (!stack) {
+    // Made here: the trace starts at the caller of this function (V8 adds the async frames).
+    Error.captureStackTrace(result, toNetliteError);
   }
+  const frames = framesOf(stack ?? result);
+  result.stack = `${result.name} [${result.code}]: ${result.message}${frames}`;
   return result;
 }
 

@@ -205,7 +205,7 @@ describe('3. load', () => {
     expect(err.stack).toContain('api.test.ts');
   });
 
-  test('3.6b an error found by the run itself keeps its caller in the stack, one that does not await too', async () => {
+  test('3.6b an error found by the run itself names its awaiting callers; one found in the feeds, any caller', async () => {
     // Reshape to a shape the 8 elements cannot fill: only the native run can tell.
     const bytes = encodeModel({
       opset: 14,
@@ -220,11 +220,17 @@ describe('3. load', () => {
     });
     const p = await Predictor.load(bytes);
     const x = new Tensor('float32', new Float32Array(8), [2, 4]);
-    const callerOfPredict = async (): Promise<unknown> => p.predict({ x, s: new Tensor('int64', BigInt64Array.from([3n, 3n]), [2]) });
+    const callerOfPredict = async (): Promise<unknown> =>
+      await p.predict({ x, s: new Tensor('int64', BigInt64Array.from([3n, 3n]), [2]) });
     const err = await expectError(callerOfPredict, 'ERR_SHAPE');
     expect(err.stack).toMatch(/NetliteError \[ERR_SHAPE\]/);
-    expect(err.stack).toContain('callerOfPredict');
+    expect(err.stack).toMatch(/at (async )?callerOfPredict/);
     expect(err.stack).toContain('api.test.ts');
+    expect(err.stack).not.toContain('toNetliteError');
+    // A wrong feed is found before the hop: even a caller that does not await is named.
+    const notAwaiting = (): Promise<unknown> => p.predict({ x: new Tensor('float32', new Float32Array(6), [2, 3]) });
+    const early = await expectError(notAwaiting, 'ERR_SHAPE');
+    expect(early.stack).toContain('notAwaiting');
     p.dispose();
   });
 });
