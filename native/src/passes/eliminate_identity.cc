@@ -46,6 +46,7 @@ void optimize(Graph& g, ThreadPool& pool, bool enabled) {
   eliminate_identity(g);
   g.toposort();
   fold_batchnorm_into_conv(g);
+  fold_add_into_conv(g);
   fuse_conv_activation(g);
   fuse_conv_residual(g);
   fuse_depthwise_block(g);

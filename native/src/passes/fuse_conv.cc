@@ -1,6 +1,9 @@
 // Conv-centred rewrites:
 //  - fold_batchnorm_into_conv: Conv (constant weights) -> BatchNormalization
 //    (constant statistics) becomes one Conv with rescaled weights and a bias.
+//  - fold_add_into_conv: Conv -> Add(constant, one value per output channel or
+//    one for all) becomes one Conv with that constant in its bias (exporters that
+//    write the bias as a separate Add: the ONNX zoo's MNIST model).
 //  - fuse_conv_activation: Conv -> Relu / Clip (constant bounds) becomes one
 //    Conv whose epilogue applies the activation while the output is in cache.
 //  - fuse_conv_residual: Conv -> Add(other) [-> Relu / Clip] becomes one Conv
@@ -216,6 +219,58 @@ int fold_batchnorm_into_conv(Graph& g) {
     c.inputs[2] = bv;
     c.outputs[0] = g.nodes[size_t(bi)].outputs[0];
     drop[size_t(bi)] = 1;
+    ++folded;
+  }
+  if (folded) {
+    std::vector<Node> kept;
+    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+    g.nodes = std::move(kept);
+  }
+  return folded;
+}
+
+int fold_add_into_conv(Graph& g) {
+  using namespace fuse_conv_detail;
+  std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  int folded = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    Node& conv = g.nodes[ci];
+    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
+    size_t slot = 0;
+    const int ai = sole_consumer(g, conv.outputs[0], &slot);
+    if (ai < 0) continue;
+    const Node& add = g.nodes[size_t(ai)];
+    // Opset 7 on: numpy-style broadcasting (before it, a "broadcast" attribute with an axis).
+    if (!add.domain.empty() || add.op_type != "Add" || add.opset < 7 || add.inputs.size() != 2 || slot > 1 ||
+        add.outputs.size() != 1 || add.outputs[0] < 0)
+      continue;
+    const Tensor* k = const_f32(g, add, 1 - slot);
+    const Tensor* w = const_f32(g, conv, 1);
+    const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] >= 0;
+    const Tensor* b = has_bias ? const_f32(g, conv, 2) : nullptr;
+    if (!k || !w || w->rank() < 3 || (has_bias && !b)) continue;
+    const int64_t m = w->shape[0], rank = int64_t(w->rank());
+    if (b && (b->rank() != 1 || b->shape[0] != m)) continue;
+    // The constant must be one value per output channel: right-aligned against the
+    // output [N, M, spatial...], every dim 1 but the channel dim, which is 1 or M.
+    if (int64_t(k->rank()) > rank) continue;
+    bool per_channel = true;
+    for (int64_t d = 0; d < int64_t(k->rank()); ++d) {
+      const int64_t axis = rank - int64_t(k->rank()) + d, n = k->shape[size_t(d)];
+      if (n != 1 && !(axis == 1 && n == m)) per_channel = false;
+    }
+    if (!per_channel) continue;
+    const bool one = k->numel() == 1;
+    Tensor nb = Tensor::allocate(DType::Float32, {m});
+    for (int64_t oc = 0; oc < m; ++oc)
+      nb.ptr<float>()[oc] = (b ? b->ptr<float>()[oc] : 0.0f) + k->ptr<float>()[one ? 0 : oc];
+    const int bv = add_constant(g, conv.name + "/add_folded/B", std::move(nb));
+    Node& c = g.nodes[ci];  // g.values grew, nodes did not move
+    c.inputs.resize(3);
+    c.inputs[2] = bv;
+    c.outputs[0] = g.nodes[size_t(ai)].outputs[0];
+    drop[size_t(ai)] = 1;
     ++folded;
   }
   if (folded) {

@@ -26,6 +26,10 @@ int eliminate_identity(Graph& g);
 // Conv -> BatchNormalization with constant weights and statistics becomes one Conv.
 int fold_batchnorm_into_conv(Graph& g);
 
+// Conv -> Add of a constant that is one value per output channel (or one value)
+// becomes one Conv with that constant added to its bias.
+int fold_add_into_conv(Graph& g);
+
 // Conv -> Relu / Clip (constant bounds) becomes one Conv with a fused epilogue
 // (attributes netlite_fused_activation{,_min,_max}, read by the Conv op).
 int fuse_conv_activation(Graph& g);
