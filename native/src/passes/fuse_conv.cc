@@ -61,9 +61,48 @@ int sole_consumer(const Graph& g, int v, size_t* input_slot) {
   return -1;
 }
 
+// Removes the nodes marked in drop (indices of g.nodes).
+void remove_dropped(Graph& g, const std::vector<char>& drop) {
+  std::vector<Node> kept;
+  for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
+  g.nodes = std::move(kept);
+}
+
+// Conv node ci takes its consumer's (node `consumer`) output, with the weight value w
+// (unless -1) and the bias value b as its inputs.
+void take_output(Graph& g, size_t ci, size_t consumer, int w, int b) {
+  Node& c = g.nodes[ci];
+  c.inputs.resize(3);
+  if (w >= 0) c.inputs[1] = w;
+  c.inputs[2] = b;
+  c.outputs[0] = g.nodes[consumer].outputs[0];
+}
+
 bool is_plain_conv(const Node& n) {
   return n.domain.empty() && n.op_type == "Conv" && n.outputs.size() == 1 && n.outputs[0] >= 0 &&
          !n.has_attr("netlite_fused_activation");
+}
+
+// Calls absorb(conv, consumer, slot) for each plain Conv whose output has exactly one
+// reader, node `consumer` (through its input `slot`), and is not a graph output;
+// absorb returns whether the conv took the consumer over (may add values, not nodes).
+// The consumers taken over are removed. Returns how many.
+template <typename Absorb>
+int absorb_sole_consumers(Graph& g, Absorb&& absorb) {
+  const std::vector<int> uses = consumer_counts(g);
+  std::vector<char> drop(g.nodes.size(), 0);
+  int taken = 0;
+  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
+    const Node& conv = g.nodes[ci];
+    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
+    size_t slot = 0;
+    const int consumer = sole_consumer(g, conv.outputs[0], &slot);
+    if (consumer < 0 || drop[size_t(consumer)] || !absorb(ci, size_t(consumer), slot)) continue;
+    drop[size_t(consumer)] = 1;
+    ++taken;
+  }
+  if (taken) remove_dropped(g, drop);
+  return taken;
 }
 
 // The clamp bounds of a Relu / Clip node (constant bounds), false for anything else.
@@ -177,29 +216,22 @@ void copy_activation(const Node& conv, const std::string& prefix, Node* fused) {
 
 int fold_batchnorm_into_conv(Graph& g) {
   using namespace fuse_conv_detail;
-  std::vector<int> uses = consumer_counts(g);
-  std::vector<char> drop(g.nodes.size(), 0);
-  int folded = 0;
-  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
-    Node& conv = g.nodes[ci];
-    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
-    size_t slot = 0;
-    int bi = sole_consumer(g, conv.outputs[0], &slot);
-    if (bi < 0 || slot != 0) continue;
-    const Node& bn = g.nodes[size_t(bi)];
-    if (!bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.inputs.size() < 5) continue;
-    if (bn.attr_int("training_mode", 0) != 0 || bn.attr_int("spatial", 1) != 1) continue;
-    bool extra_outputs = false;
-    for (size_t o = 1; o < bn.outputs.size(); ++o) if (bn.outputs[o] >= 0) extra_outputs = true;
-    if (extra_outputs || bn.outputs.empty() || bn.outputs[0] < 0) continue;
+  return absorb_sole_consumers(g, [&](size_t ci, size_t bi, size_t slot) {
+    const Node& conv = g.nodes[ci];
+    const Node& bn = g.nodes[bi];
+    if (slot != 0 || !bn.domain.empty() || bn.op_type != "BatchNormalization" || bn.inputs.size() < 5) return false;
+    if (bn.attr_int("training_mode", 0) != 0 || bn.attr_int("spatial", 1) != 1) return false;
+    for (size_t o = 1; o < bn.outputs.size(); ++o)
+      if (bn.outputs[o] >= 0) return false;  // training outputs
+    if (bn.outputs.empty() || bn.outputs[0] < 0) return false;
     const Tensor* w = const_f32(g, conv, 1);
     const Tensor* b = conv.inputs.size() > 2 && conv.inputs[2] >= 0 ? const_f32(g, conv, 2) : nullptr;
-    if (!w || w->rank() < 3 || (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !b)) continue;
+    if (!w || w->rank() < 3 || (conv.inputs.size() > 2 && conv.inputs[2] >= 0 && !b)) return false;
     const Tensor *scale = const_f32(g, bn, 1), *beta = const_f32(g, bn, 2), *mean = const_f32(g, bn, 3),
                  *var = const_f32(g, bn, 4);
     const int64_t m = w->shape[0];
     auto is_vec = [m](const Tensor* t) { return t && t->rank() == 1 && t->shape[0] == m; };
-    if (!is_vec(scale) || !is_vec(beta) || !is_vec(mean) || !is_vec(var) || (b && !is_vec(b))) continue;
+    if (!is_vec(scale) || !is_vec(beta) || !is_vec(mean) || !is_vec(var) || (b && !is_vec(b))) return false;
     const float eps = bn.attr_float("epsilon", 1e-5f);
     Tensor nw = Tensor::allocate(DType::Float32, w->shape);
     Tensor nb = Tensor::allocate(DType::Float32, {m});
@@ -211,123 +243,56 @@ int fold_batchnorm_into_conv(Graph& g) {
       nb.ptr<float>()[oc] = (b0 - mean->ptr<float>()[oc]) * s + beta->ptr<float>()[oc];
     }
     const std::string base = conv.name + "/bn_folded";
-    int wv = add_constant(g, base + "/W", std::move(nw));
-    int bv = add_constant(g, base + "/B", std::move(nb));
-    Node& c = g.nodes[ci];  // g.values grew, nodes did not move
-    c.inputs.resize(3);
-    c.inputs[1] = wv;
-    c.inputs[2] = bv;
-    c.outputs[0] = g.nodes[size_t(bi)].outputs[0];
-    drop[size_t(bi)] = 1;
-    ++folded;
-  }
-  if (folded) {
-    std::vector<Node> kept;
-    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
-    g.nodes = std::move(kept);
-  }
-  return folded;
+    const int wv = add_constant(g, base + "/W", std::move(nw));
+    const int bv = add_constant(g, base + "/B", std::move(nb));
+    take_output(g, ci, bi, wv, bv);
+    return true;
+  });
 }
 
 int fold_add_into_conv(Graph& g) {
   using namespace fuse_conv_detail;
-  std::vector<int> uses = consumer_counts(g);
-  std::vector<char> drop(g.nodes.size(), 0);
-  int folded = 0;
-  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
-    Node& conv = g.nodes[ci];
-    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
-    size_t slot = 0;
-    const int ai = sole_consumer(g, conv.outputs[0], &slot);
-    if (ai < 0) continue;
-    const Node& add = g.nodes[size_t(ai)];
+  return absorb_sole_consumers(g, [&](size_t ci, size_t ai, size_t slot) {
+    const Node& conv = g.nodes[ci];
+    const Node& add = g.nodes[ai];
     // Opset 7 on: numpy-style broadcasting (before it, a "broadcast" attribute with an axis).
     if (!add.domain.empty() || add.op_type != "Add" || add.opset < 7 || add.inputs.size() != 2 || slot > 1 ||
         add.outputs.size() != 1 || add.outputs[0] < 0)
-      continue;
+      return false;
     const Tensor* k = const_f32(g, add, 1 - slot);
     const Tensor* w = const_f32(g, conv, 1);
     const bool has_bias = conv.inputs.size() > 2 && conv.inputs[2] >= 0;
     const Tensor* b = has_bias ? const_f32(g, conv, 2) : nullptr;
-    if (!k || !w || w->rank() < 3 || (has_bias && !b)) continue;
+    if (!k || !w || w->rank() < 3 || (has_bias && !b)) return false;
     const int64_t m = w->shape[0], rank = int64_t(w->rank());
-    if (b && (b->rank() != 1 || b->shape[0] != m)) continue;
+    if (b && (b->rank() != 1 || b->shape[0] != m)) return false;
     // The constant must be one value per output channel: right-aligned against the
     // output [N, M, spatial...], every dim 1 but the channel dim, which is 1 or M.
-    if (int64_t(k->rank()) > rank) continue;
-    bool per_channel = true;
+    if (int64_t(k->rank()) > rank) return false;
     for (int64_t d = 0; d < int64_t(k->rank()); ++d) {
       const int64_t axis = rank - int64_t(k->rank()) + d, n = k->shape[size_t(d)];
-      if (n != 1 && !(axis == 1 && n == m)) per_channel = false;
+      if (n != 1 && !(axis == 1 && n == m)) return false;
     }
-    if (!per_channel) continue;
     const bool one = k->numel() == 1;
     Tensor nb = Tensor::allocate(DType::Float32, {m});
     for (int64_t oc = 0; oc < m; ++oc)
       nb.ptr<float>()[oc] = (b ? b->ptr<float>()[oc] : 0.0f) + k->ptr<float>()[one ? 0 : oc];
-    const int bv = add_constant(g, conv.name + "/add_folded/B", std::move(nb));
-    Node& c = g.nodes[ci];  // g.values grew, nodes did not move
-    c.inputs.resize(3);
-    c.inputs[2] = bv;
-    c.outputs[0] = g.nodes[size_t(ai)].outputs[0];
-    drop[size_t(ai)] = 1;
-    ++folded;
-  }
-  if (folded) {
-    std::vector<Node> kept;
-    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
-    g.nodes = std::move(kept);
-  }
-  return folded;
+    take_output(g, ci, ai, -1, add_constant(g, conv.name + "/add_folded/B", std::move(nb)));
+    return true;
+  });
 }
 
 int fuse_conv_activation(Graph& g) {
   using namespace fuse_conv_detail;
-  std::vector<int> uses = consumer_counts(g);
-  std::vector<char> drop(g.nodes.size(), 0);
-  int fused = 0;
-  for (size_t ci = 0; ci < g.nodes.size(); ++ci) {
-    Node& conv = g.nodes[ci];
-    if (drop[ci] || !is_plain_conv(conv) || uses[size_t(conv.outputs[0])] != 1) continue;
-    size_t slot = 0;
-    int ai = sole_consumer(g, conv.outputs[0], &slot);
-    if (ai < 0 || slot != 0) continue;
-    const Node& act = g.nodes[size_t(ai)];
-    if (!act.domain.empty() || act.outputs.empty() || act.outputs[0] < 0) continue;
+  return absorb_sole_consumers(g, [&](size_t ci, size_t ai, size_t slot) {
     Attribute kind;
-    kind.kind = Attribute::Kind::String;
-    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
-    if (act.op_type == "Relu") {
-      kind.s = "Relu";
-    } else if (act.op_type == "Clip") {
-      kind.s = "Clip";
-      if (act.opset < 11) {
-        lo = act.attr_float("min", lo);
-        hi = act.attr_float("max", hi);
-      } else {
-        bool ok = true;
-        for (size_t k = 1; k < act.inputs.size() && k < 3; ++k) {
-          if (act.inputs[k] < 0) continue;
-          const Tensor* t = const_f32(g, act, k);
-          if (!t || t->numel() != 1) { ok = false; break; }
-          (k == 1 ? lo : hi) = t->ptr<float>()[0];
-        }
-        if (!ok) continue;
-      }
-    } else {
-      continue;
-    }
+    float lo = 0.0f, hi = 0.0f;
+    if (slot != 0 || !activation_bounds(g, g.nodes[ai], &kind, &lo, &hi)) return false;
+    Node& conv = g.nodes[ci];
     set_activation(conv, kind, lo, hi);
-    conv.outputs[0] = act.outputs[0];
-    drop[size_t(ai)] = 1;
-    ++fused;
-  }
-  if (fused) {
-    std::vector<Node> kept;
-    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
-    g.nodes = std::move(kept);
-  }
-  return fused;
+    conv.outputs[0] = g.nodes[ai].outputs[0];
+    return true;
+  });
 }
 
 int fuse_conv_residual(Graph& g) {
@@ -379,9 +344,7 @@ int fuse_conv_residual(Graph& g) {
     ++fused;
   }
   if (fused) {
-    std::vector<Node> kept;
-    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
-    g.nodes = std::move(kept);
+    remove_dropped(g, drop);
     g.toposort();  // the residual's producer may come after the conv in node order
   }
   return fused;
@@ -444,10 +407,8 @@ int fuse_depthwise_block(Graph& g) {
     ++fused;
   }
   if (fused) {
-    std::vector<Node> kept;
-    for (size_t n = 0; n < g.nodes.size(); ++n) if (!drop[n]) kept.push_back(std::move(g.nodes[n]));
-    for (Node& n : added) kept.push_back(std::move(n));
-    g.nodes = std::move(kept);
+    remove_dropped(g, drop);
+    for (Node& n : added) g.nodes.push_back(std::move(n));
     g.toposort();
   }
   return fused;
