@@ -36,12 +36,12 @@ struct SmallCConv {
   int64_t y_stride() const { return y_plane ? y_plane : OH * OW; }
 };
 
-// True when a conv of this geometry can run here: C <= kSmallConvMaxC, kernel
-// within kSmallConvMaxK, stride 2 both ways, no dilation, and the CPU runs the
-// AVX-512 variant (elsewhere im2col + GEMM is as good as the scalar loops).
 // True when the kernel's limits take C input channels and a KH x KW kernel (whatever
 // the CPU; the scalar reference runs where the AVX-512 variant does not).
 bool small_c_conv_fits(int64_t C, int64_t KH, int64_t KW);
+// True when a conv of this geometry can run here: C <= kSmallConvMaxC, kernel
+// within kSmallConvMaxK, stride 2 both ways, no dilation, and the CPU runs the
+// AVX-512 variant (elsewhere im2col + GEMM is as good as the scalar loops).
 bool small_c_conv_applies(int64_t C, int64_t KH, int64_t KW, int64_t SH, int64_t SW, int64_t DH, int64_t DW);
 bool small_c_conv_available();
 

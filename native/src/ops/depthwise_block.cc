@@ -142,7 +142,9 @@ struct Plan {
   bool cl = false;   // channels last: ebuf / dbuf hold positions x E (staged: the whole image)
   int64_t taps = 0;  // channels last: room for a per-run tap-major copy of a non-constant Wd
   int64_t stem = 0;  // the stem's small_c scratch (per slot, after the buffers, 64-byte aligned)
-  int64_t slot_floats() const { return stem ? round16(ebuf + dbuf + pad + yt) + stem : ebuf + dbuf + pad + yt; }
+  // The stem scratch's offset in a slot (after the buffers, 64-byte aligned).
+  int64_t stem_offset() const { return round16(ebuf + dbuf + pad + yt); }
+  int64_t slot_floats() const { return stem ? stem_offset() + stem : ebuf + dbuf + pad + yt; }
   static int64_t round16(int64_t v) { return (v + 15) / 16 * 16; }
 };
 
@@ -623,7 +625,7 @@ class DepthwiseBlock final : public OpKernel {
     float* dbuf = buf + p.ebuf;
     float* pad = dbuf + p.dbuf;
     float* yt = pad + p.pad;
-    float* stem_scratch = p.stem ? buf + Plan::round16(p.ebuf + p.dbuf + p.pad + p.yt) : nullptr;
+    float* stem_scratch = p.stem ? buf + p.stem_offset() : nullptr;
     const int64_t eld = d.band_in_rows(p.nb) * d.IW;  // expanded plane stride
     const int64_t dld = p.nb * d.OW;                    // depthwise plane stride
     const float* x = a.x + n * d.C * d.x_plane();

@@ -179,8 +179,7 @@ class QConv final : public OpKernel {
     if (!fit) fail(StatusCode::Unsupported, node.describe(), ": a weight minus its zero point does not fit int8");
     // The kernel reads its own copies only: the original weight and bias go back when
     // the model's own (the int8 MobileNet-V2 held its 3.4 MB of weights twice).
-    released_ = release_copied_constant(node, graph, 1) +
-                (node.inputs.size() > 2 && node.inputs[2] >= 0 ? release_copied_constant(node, graph, 2) : 0);
+    released_ = release_copied_constant(node, graph, 1) + release_copied_constant(node, graph, 2);
     // Zero-point correction -zx_u8 * sum(w) for each input type (known at infer()).
     for (int s = 0; s < 2; ++s) {
       const int64_t zx_u8 = x_zero_ + (s ? 128 : 0);

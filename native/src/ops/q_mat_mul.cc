@@ -65,8 +65,7 @@ class QMatMul final : public OpKernel {
         acc_init_[s][size_t(n)] = int32_t(-za_u8 * packed_.row_sums[size_t(n)]);
     }
     // The kernel reads its own copies only: the original W and bias go back when the model's own.
-    released_ = release_copied_constant(node, graph, 1) +
-                (node.inputs.size() > 2 && node.inputs[2] >= 0 ? release_copied_constant(node, graph, 2) : 0);
+    released_ = release_copied_constant(node, graph, 1) + release_copied_constant(node, graph, 2);
   }
 
   void infer(InferContext& ctx) const override {

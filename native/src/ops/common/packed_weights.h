@@ -60,7 +60,7 @@ const Tensor* sole_owned_constant(const Node& node, const Graph& graph, size_t i
 // For a kernel that copied constant input `index` into a layout of its own at
 // construction and never reads it again: gives the whole pages of the original
 // back (core/memory.h release_pages) when sole_owned_constant allows. Returns the
-// bytes released (0 when not allowed or not possible).
+// bytes released (0 when not allowed or not possible, or the input is absent).
 size_t release_copied_constant(const Node& node, const Graph& graph, size_t index);
 
 class InPlacePackedWeights {
