@@ -340,14 +340,13 @@ export class Predictor {
     this.native.dispose();
   }
 
-  /** Zero feeds at the declared shapes (free dims as 1) for the warm-up; undefined when an input has no fixed rank. */
   /**
    * Takes predict()'s JS path once without running the model: the feed checks on zero feeds
-   * (arrays no one writes, so the kernel maps their pages only if touched) and the wrapping of
-   * empty outputs. V8 compiles a function at its first call, and with load leaving that to the
-   * first prediction it cost 0.2-0.3 ms there (the MNIST model: first `predictSync` 0.53-0.68 ms,
-   * the feed checks 220-250 us of it, against 0.05-0.10 later); now the load pays it. Nothing
-   * native is called, and a failure here is left for predict() to report.
+   * (arrays nothing writes or reads) and the wrapping of empty outputs. V8 compiles a function
+   * at its first call, and with load leaving that to the first prediction it cost 0.2-0.3 ms
+   * there (the MNIST model: first `predictSync` 0.53-0.68 ms, the feed checks 220-250 us of it,
+   * against 0.05-0.10 later); now the load pays it. Nothing native is called, and a failure here
+   * is left for predict() to report.
    */
   private primeJs(): void {
     try {
@@ -359,6 +358,7 @@ export class Predictor {
     }
   }
 
+  /** Zero feeds at the declared shapes (free dims as 1) for the warm-up; undefined when an input has no fixed rank. */
   private zeroFeeds(): Feeds | undefined {
     const feeds: Feeds = {};
     for (const info of this.inputs) {
