@@ -142,6 +142,9 @@ function normalizeSource(model: ModelSource): string | Uint8Array {
   return fail('ERR_INVALID_ARGUMENT', 'Expected the model as a file path, a Uint8Array or an ArrayBuffer');
 }
 
+/** The most input elements, over all inputs, that `primeJs` makes zero feeds for (64 MiB of float32). */
+const kPrimeMaxElements = 16 * 1024 * 1024;
+
 /** A zero-filled typed array of `n` elements for `type`. */
 function zeroArray<T extends TensorType>(type: T, n: number): TensorData[T] {
   const arrays: { [K in TensorType]: (n: number) => TensorData[K] } = {
@@ -350,7 +353,11 @@ export class Predictor {
    */
   private primeJs(): void {
     try {
-      const feeds = this.zeroFeeds();
+      // No zero feeds beyond kPrimeMaxElements: such an input's run dwarfs what this saves, and
+      // its arrays would only weigh on the load (address space, V8's external memory count).
+      let elements = 0;
+      for (const info of this.inputs) elements += info.shape.reduce((a, d) => a * (d < 0 ? 1 : d), 1);
+      const feeds = elements <= kPrimeMaxElements ? this.zeroFeeds() : undefined;
       if (feeds) this.toNativeFeeds(feeds);
       this.toResults(this.outputs.map((o) => ({ name: o.name, type: o.type, dims: [0], data: zeroArray(o.type, 0) })));
     } catch {

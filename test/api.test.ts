@@ -233,6 +233,21 @@ describe('3. load', () => {
     expect(early.stack).toContain('notAwaiting');
     p.dispose();
   });
+
+  test('3.8 load primes predict() on zero feeds only for inputs of at most 16M elements', () => {
+    // The priming (one pass through the feed checks) allocates zero arrays at the declared shape;
+    // those of a huge input would only weigh on the load. [N, 4096, 4097] is 16.8M elements.
+    const grownBy = (bytes: Uint8Array): number => {
+      const before = process.memoryUsage().arrayBuffers;
+      const p = Predictor.loadSync(bytes);
+      const grown = process.memoryUsage().arrayBuffers - before;
+      p.dispose();
+      return grown;
+    };
+    expect(grownBy(unaryModel('Relu', [4096, 4097]))).toBeLessThan(8 * 1024 * 1024);
+    // Just under the cap the zero feed is made (16M float32: 64 MiB), which this test relies on.
+    expect(grownBy(unaryModel('Relu', [4096, 4096]))).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+  });
 });
 
 describe('4. predict', () => {
