@@ -245,8 +245,9 @@ describe('3. load', () => {
       return grown;
     };
     expect(grownBy(unaryModel('Relu', [4096, 4097]))).toBeLessThan(8 * 1024 * 1024);
-    // Just under the cap the zero feed is made (16M float32: 64 MiB), which this test relies on.
-    expect(grownBy(unaryModel('Relu', [4096, 4096]))).toBeGreaterThanOrEqual(64 * 1024 * 1024);
+    // At the cap the zero feed is made (16M float32: 64 MiB; other buffers freed meanwhile
+    // move the count by a little), which shows the measure sees one.
+    expect(grownBy(unaryModel('Relu', [4096, 4096]))).toBeGreaterThan(48 * 1024 * 1024);
   });
 });
 
