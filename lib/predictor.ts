@@ -355,9 +355,7 @@ export class Predictor {
     try {
       // No zero feeds beyond kPrimeMaxElements: such an input's run dwarfs what this saves, and
       // its arrays would only weigh on the load (address space, V8's external memory count).
-      let elements = 0;
-      for (const info of this.inputs) elements += info.shape.reduce((a, d) => a * (d < 0 ? 1 : d), 1);
-      const feeds = elements <= kPrimeMaxElements ? this.zeroFeeds() : undefined;
+      const feeds = this.zeroFeeds(kPrimeMaxElements);
       if (feeds) this.toNativeFeeds(feeds);
       this.toResults(this.outputs.map((o) => ({ name: o.name, type: o.type, dims: [0], data: zeroArray(o.type, 0) })));
     } catch {
@@ -365,15 +363,19 @@ export class Predictor {
     }
   }
 
-  /** Zero feeds at the declared shapes (free dims as 1) for the warm-up; undefined when an input has no fixed rank. */
-  private zeroFeeds(): Feeds | undefined {
+  /**
+   * Zero feeds at the declared shapes (free dims as 1); undefined when an input has no fixed
+   * rank or the inputs have more than `maxElements` elements in all (nothing allocated then).
+   */
+  private zeroFeeds(maxElements = Infinity): Feeds | undefined {
+    if (this.inputs.some((info) => this.freeRank.has(info.name))) return undefined;
+    const dims = this.inputs.map((info) => info.shape.map((d) => (d < 0 ? 1 : d)));
+    const sizes = dims.map((ds) => ds.reduce((a, b) => a * b, 1));
+    if (sizes.reduce((a, b) => a + b, 0) > maxElements) return undefined;
     const feeds: Feeds = {};
-    for (const info of this.inputs) {
-      if (this.freeRank.has(info.name)) return undefined;
-      const dims = info.shape.map((d) => (d < 0 ? 1 : d));
-      const n = dims.reduce((a, b) => a * b, 1);
-      feeds[info.name] = new Tensor(info.type, zeroArray(info.type, n), dims);
-    }
+    this.inputs.forEach((info, i) => {
+      feeds[info.name] = new Tensor(info.type, zeroArray(info.type, sizes[i]), dims[i]);
+    });
     return feeds;
   }
 
